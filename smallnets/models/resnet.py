@@ -1,0 +1,72 @@
+"""CIFAR ResNet of He et al. 2016 (section 4.2): depth 6n+2, three stages of n basic blocks at widths w, 2w, 4w.
+
+Shortcut 'A' (the paper's CIFAR choice) is a parameter-free identity that subsamples and zero-pads channels, which is
+why ResNet-20 has 0.27M parameters; 'B' uses 1x1 projections where the shape changes.
+"""
+
+from torch import nn
+from torch.nn import functional as F
+
+from .registry import register
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, in_planes: int, planes: int, stride: int, shortcut: str):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.stride, self.extra_channels = stride, planes - in_planes
+        self.projection = None
+        if shortcut == "B" and (stride != 1 or in_planes != planes):
+            self.projection = nn.Sequential(nn.Conv2d(in_planes, planes, 1, stride, bias=False), nn.BatchNorm2d(planes))
+
+    def shortcut(self, x):
+        if self.projection is not None:
+            return self.projection(x)
+        if self.stride != 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        if self.extra_channels:
+            x = F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
+        return x
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, depth: int, width: int, num_classes: int, in_channels: int, shortcut: str):
+        super().__init__()
+        if depth < 8 or (depth - 2) % 6:
+            raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got {depth}")
+        if shortcut not in ("A", "B"):
+            raise ValueError(f"shortcut must be 'A' or 'B', got {shortcut!r}")
+        if width < 1:
+            raise ValueError(f"width must be >= 1, got {width}")
+        n = (depth - 2) // 6
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
+        blocks, planes = [], width
+        for stage, stage_width in enumerate((width, 2 * width, 4 * width)):
+            for i in range(n):
+                stride = 2 if stage > 0 and i == 0 else 1
+                blocks.append(BasicBlock(planes, stage_width, stride, shortcut))
+                planes = stage_width
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(planes, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        return self.classifier(self.pool(self.blocks(self.stem(x))).flatten(1))
+
+
+@register("resnet", width_knob="width",
+          alternatives=tuple({"depth": d} for d in (20, 14, 32, 8, 44, 56, 110)),
+          description="CIFAR ResNet (He et al. 2016): depth 6n+2, widths w/2w/4w; resnet-20 at w=16 is 0.27M")
+def resnet(num_classes=10, in_channels=3, image_size=32, depth: int = 20, width: int = 16, shortcut: str = "A"):
+    return CifarResNet(depth, width, num_classes, in_channels, shortcut)
