@@ -70,7 +70,7 @@ class TrainConfig:
             problems.append(f"label smoothing must be in [0, 1), got {self.label_smoothing}")
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
             problems.append(f"EMA decay must be in (0, 1), got {self.ema_decay}")
-        if not 0 <= self.warmup_epochs <= self.epochs:
+        if self.epochs >= 1 and not 0 <= self.warmup_epochs <= self.epochs:
             problems.append(f"warm-up epochs must be in 0..epochs, got {self.warmup_epochs}")
         if self.select == "best_val" and self.val_size == 0:
             problems.append("select=best_val needs a validation split (val_size > 0)")

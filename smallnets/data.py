@@ -207,6 +207,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     _allowed = {"_reconstruct", "ndarray", "dtype", "scalar", "_frombuffer"}
 
     def find_class(self, module, name):
+        if module == "_codecs" and name == "encode":  # how Python 3 writes bytes at protocol 2; harmless
+            return super().find_class(module, name)
         if module.split(".")[0] == "numpy" and name in self._allowed:
             if hasattr(np, "_core"):
                 module = module.replace("numpy.core", "numpy._core")
@@ -274,7 +276,7 @@ def read_idx(path: Path) -> np.ndarray:
     if len(raw) - header != int(np.prod(dims)):
         raise DataError(f"{path}: IDX data has {len(raw) - header} bytes, header promises {int(np.prod(dims))} "
                         f"(truncated or corrupt)")
-    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims).copy()  # writable, owns its memory
 
 
 def _read_idx_set(source: Source):

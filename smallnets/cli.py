@@ -1,0 +1,316 @@
+"""Command line: `smallnets train | measure | models | runs | datasets`.
+
+User errors (unknown names, malformed values, missing data) end in one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from .errors import SmallnetsError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not usage + message
+        self.exit(2, f"smallnets: error: {message}\n")
+
+
+def _common_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", help="dataset folder (default: $SMALLNETS_DATA, else the user data folder)")
+
+
+def _common_model(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="model family (see `smallnets models`)")
+    p.add_argument("--budget", help="fit the family to at most this many parameters, e.g. 100k or 1.5M")
+    p.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a family knob, e.g. --knob depth=56 (repeatable)")
+
+
+def _results_dir(args) -> Path:
+    from .store import default_results_dir
+    return Path(args.results) if args.results else default_results_dir()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .config import OPTIMIZERS, SCHEDULES, TrainConfig
+    from .data import SPECS
+    d = TrainConfig()
+    parser = _Parser(prog="smallnets", description="Smallest networks for an accuracy; best accuracy for a budget.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train one model and record the run")
+    _common_model(t)
+    t.add_argument("--dataset", default=d.dataset, choices=list(SPECS))
+    t.add_argument("--optimizer", default=d.optimizer, choices=OPTIMIZERS)
+    t.add_argument("--lr", type=float, help="peak learning rate (default: sgdm 0.1, adam/adamw/adabound 1e-3)")
+    t.add_argument("--momentum", type=float, default=d.momentum)
+    t.add_argument("--nesterov", action="store_true")
+    t.add_argument("--weight-decay", type=float, help="default: 5e-4 (L2); adamw 0.05 (decoupled)")
+    t.add_argument("--decay-all", action="store_true", help="also decay biases and norm parameters")
+    t.add_argument("--epochs", type=int, default=d.epochs)
+    t.add_argument("--batch-size", type=int, default=d.batch_size)
+    t.add_argument("--schedule", default=d.schedule, choices=SCHEDULES)
+    t.add_argument("--warmup-epochs", type=float, default=d.warmup_epochs)
+    t.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
+    t.add_argument("--ema", type=float, dest="ema_decay", help="evaluate an EMA of the weights with this decay")
+    t.add_argument("--augment", action="store_true", help="random crop (pad 4) + horizontal flip")
+    t.add_argument("--val-size", type=int, help="validation images carved from train (default 5000)")
+    t.add_argument("--select", default=d.select, choices=("last", "best_val"),
+                   help="checkpoint that is tested: last epoch or best validation accuracy")
+    t.add_argument("--train-limit", type=int, help="use only the first N training images (smoke runs)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda if available)")
+    t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
+    t.add_argument("--compile", action="store_true", help="torch.compile the model")
+    t.add_argument("--progress", default="auto", choices=("auto", "bar", "lines", "none"))
+    t.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
+    t.add_argument("--force", action="store_true", help="train again even if this config and seed are recorded")
+    t.add_argument("--no-download", action="store_true", help="never download a missing dataset")
+    t.add_argument("--json", action="store_true", help="print the result as JSON")
+    _common_data(t)
+
+    m = sub.add_parser("measure", help="parameters, bytes, MACs/FLOPs and latency of a model")
+    _common_model(m)
+    m.add_argument("--dataset", default="cifar10", choices=list(SPECS), help="sets classes and input shape")
+    m.add_argument("--latency", action="store_true", help="also time batch 1 and a large batch")
+    m.add_argument("--large-batch", type=int, default=256)
+    m.add_argument("--device", help="device for latency (default: cuda if available)")
+    m.add_argument("--json", action="store_true")
+
+    mo = sub.add_parser("models", help="model families, or each one fitted to a budget")
+    mo.add_argument("--budget", help="fit every family to this budget, e.g. 100k")
+    mo.add_argument("--dataset", default="cifar10", choices=list(SPECS), help="sets classes and input shape")
+    mo.add_argument("--pattern", default="*", help="family names to show, e.g. 'resnet*'")
+    mo.add_argument("--json", action="store_true")
+
+    r = sub.add_parser("runs", help="list, filter and export recorded runs")
+    r.add_argument("--dataset")
+    r.add_argument("--model")
+    r.add_argument("--optimizer")
+    r.add_argument("--status", choices=("finished", "diverged"))
+    r.add_argument("--config-hash")
+    r.add_argument("--format", default="table", choices=("table", "csv", "json"))
+    r.add_argument("--all-columns", action="store_true", help="export every column (with --format csv/json)")
+    r.add_argument("--output", help="write to this file instead of stdout")
+    r.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
+
+    ds = sub.add_parser("datasets", help="which datasets are found where, and how trustworthy they are")
+    ds.add_argument("--check", action="store_true", help="load, validate and fingerprint each one found")
+    _common_data(ds)
+    return parser
+
+
+def _model_args(args, dataset: str) -> tuple[dict, int | None, dict]:
+    from .config import parse_count, parse_knob
+    from .data import get_spec
+    spec = get_spec(dataset)
+    h, _, c = spec.image_shape
+    shape = {"num_classes": spec.num_classes, "in_channels": c, "image_size": h}
+    budget = parse_count(args.budget) if args.budget else None
+    return shape, budget, dict(parse_knob(k) for k in args.knob)
+
+
+def cmd_train(args) -> int:
+    from .config import TrainConfig, parse_count, parse_knob
+    from .store import RunStore
+    from .train import RunOptions, run_dir_for, train_run
+    from .models import get_family
+    get_family(args.model)
+    config = TrainConfig(
+        dataset=args.dataset, model=args.model, knobs=tuple(parse_knob(k) for k in args.knob),
+        budget=parse_count(args.budget) if args.budget else None, optimizer=args.optimizer, lr=args.lr,
+        momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay, decay_all=args.decay_all,
+        epochs=args.epochs, batch_size=args.batch_size, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
+        label_smoothing=args.label_smoothing, ema_decay=args.ema_decay, augment=args.augment,
+        val_size=args.val_size, select=args.select, train_limit=args.train_limit)
+    results = _results_dir(args)
+    run_dir = run_dir_for(results, config, args.seed)
+    with RunStore(results / "results.sqlite") as store:
+        if args.force and run_dir.exists():
+            shutil.rmtree(run_dir)
+        elif store.has_run(config.hash, args.seed):
+            row = store.runs(config_hash=config.hash, seed=args.seed)[0]
+            print(f"already recorded: run {row['id']} ({config.hash}, seed {args.seed}): "
+                  f"test {row['test_acc']:.2%} on {row['data_label']}; --force trains again")
+            return 0
+        options = RunOptions(device=args.device, amp=not args.no_amp, compile=args.compile, progress=args.progress,
+                             data_dir=args.data_dir, download=False if args.no_download else None)
+        result = train_run(config, args.seed, run_dir, options)
+        run_id = store.record(result)
+    if args.json:
+        print(json.dumps({"run_id": run_id, **result.to_dict()}, indent=1, default=str))
+        return 0 if result.status == "finished" else 1
+    m = result.measures
+    knobs = ", ".join(f"{k}={v}" for k, v in result.knobs.items())
+    print(f"run {run_id}  {config.model}({knobs})  on {result.data['data_label']}  [{config.hash} seed {args.seed}]")
+    if result.status != "finished":
+        print(f"DIVERGED: {result.error}")
+        return 1
+    from .measure import format_count
+    print(f"  params {m['params_total']:,}  MACs {format_count(m['macs'])}  fp32 {m['bytes_fp32'] / 1024:,.0f} KiB")
+    val = f"val {result.val_acc:.2%}  " if result.val_acc is not None else ""
+    print(f"  {val}test {result.test_acc:.2%} (epoch {result.selected_epoch}, selected by {config.select})")
+    print(f"  {result.wall_time_s:.1f} s on {result.device}, {result.train_images_per_s:,.0f} train images/s")
+    print(f"  stored in {results / 'results.sqlite'} and {run_dir}")
+    return 0
+
+
+def cmd_measure(args) -> int:
+    import torch
+    from .measure import format_count, measure_model
+    from .models import create_model
+    from .train import resolve_device
+    shape, budget, knobs = _model_args(args, args.dataset)
+    model = create_model(args.model, budget=budget, **shape, **knobs)
+    device = resolve_device(args.device)
+    h, c = shape["image_size"], shape["in_channels"]
+    with torch.device(device):
+        result = measure_model(model.to(device), (c, h, h), latency=args.latency, large_batch=args.large_batch,
+                               device=device)
+    result = {"model": args.model, "knobs": model.smallnets_config["knobs"], "input": [c, h, h], **result}
+    if args.json:
+        print(json.dumps(result, indent=1))
+        return 0
+    print(f"{args.model}({', '.join(f'{k}={v}' for k, v in result['knobs'].items())}) on input {c}x{h}x{h}")
+    print(f"  parameters  {result['params_total']:,} total, {result['params_trainable']:,} trainable, "
+          f"{result['params_nonzero']:,} non-zero")
+    print(f"  bytes       {result['bytes_fp32']:,} fp32, {result['bytes_fp16']:,} fp16, {result['bytes_int8']:,} int8")
+    print(f"  compute     {format_count(result['macs'])} MACs = {format_count(result['flops'])} FLOPs per image "
+          f"(matmuls and convolutions only)")
+    if args.latency:
+        print(f"  latency     batch 1: {result['latency_ms_b1']:.2f} ms; batch {args.large_batch}: "
+              f"{result[f'latency_ms_b{args.large_batch}']:.1f} ms = "
+              f"{result[f'images_per_s_b{args.large_batch}']:,.0f} images/s on {result['latency_device']}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .measure import count_flops, format_count
+    from .models import create_model, fit_budget, get_family, list_models
+    from .config import parse_count
+    from .data import get_spec
+    spec = get_spec(args.dataset)
+    h, _, c = spec.image_shape
+    shape = {"num_classes": spec.num_classes, "in_channels": c, "image_size": h}
+    names = list_models(args.pattern)
+    if not names:
+        raise SmallnetsError(f"no model family matches '{args.pattern}'; families: {', '.join(list_models())}")
+    rows = []
+    budget = parse_count(args.budget) if args.budget else None
+    for name in names:
+        fam = get_family(name)
+        if budget is None:
+            rows.append({"family": name, "knobs": fam.defaults, "width_knob": fam.width_knob,
+                         "description": fam.description})
+            continue
+        try:
+            fit = fit_budget(name, budget, **shape)
+        except SmallnetsError as e:
+            rows.append({"family": name, "error": str(e)})
+            continue
+        model = create_model(name, **shape, **fit.knobs)
+        macs = count_flops(model, (c, h, h))["macs"]
+        rows.append({"family": name, "knobs": fit.knobs, "params": fit.params, "fill": fit.fill, "macs": macs,
+                     "bytes_fp32": 4 * fit.params})
+    if args.json:
+        print(json.dumps(rows, indent=1))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+    table = Table(title=f"model families{f' fitted to {budget:,} parameters' if budget else ''} ({spec.title})")
+    if budget is None:
+        for col in ("family", "scaled knob", "default knobs", "description"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(r["family"], r["width_knob"], ", ".join(f"{k}={v}" for k, v in r["knobs"].items()),
+                          r["description"])
+    else:
+        for col in ("family", "knobs", "params", "fill", "MACs", "fp32"):
+            table.add_column(col, justify="left" if col in ("family", "knobs") else "right")
+        for r in rows:
+            if "error" in r:
+                table.add_row(r["family"], r["error"], "", "", "", "")
+            else:
+                table.add_row(r["family"], ", ".join(f"{k}={v}" for k, v in r["knobs"].items()), f"{r['params']:,}",
+                              f"{r['fill']:.1%}", format_count(r["macs"]), f"{r['bytes_fp32'] / 1024:,.0f} KiB")
+    Console(width=max(100, shutil.get_terminal_size().columns)).print(table)
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .store import SUMMARY_COLUMNS, RunStore, export_rows
+    path = _results_dir(args) / "results.sqlite"
+    if not path.is_file():
+        raise SmallnetsError(f"no results database at {path}; train something first or pass --results")
+    with RunStore(path) as store:
+        rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status=args.status,
+                          config_hash=args.config_hash)
+    if args.format == "table":
+        from rich.console import Console
+        from rich.table import Table
+        table = Table(title=f"{len(rows)} run(s) in {path}")
+        cols = ("id", "config_hash", "seed", "status", "dataset", "model", "optimizer", "augment", "epochs",
+                "params_total", "val_acc", "test_acc", "wall_time_s", "data_label")
+        for col in cols:
+            table.add_column(col, overflow="fold")
+        for r in rows:
+            table.add_row(*(f"{r[c]:.2%}" if c.endswith("_acc") and r[c] is not None else
+                            f"{r[c]:.1f}" if c == "wall_time_s" else f"{r[c]:,}" if c == "params_total" and r[c]
+                            else str(r[c]) for c in cols))
+        Console(width=max(180, shutil.get_terminal_size().columns)).print(table)
+        return 0
+    text = export_rows(rows, args.format, None if args.all_columns else SUMMARY_COLUMNS)
+    if args.output:
+        Path(args.output).write_text(text)
+        print(f"wrote {len(rows)} run(s) to {args.output}")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def cmd_datasets(args) -> int:
+    from .data import SPECS, candidate_sources, data_dir, load_source
+    root = data_dir(args.data_dir)
+    print(f"data folder: {root}")
+    for name, spec in SPECS.items():
+        sources = candidate_sources(name, root)
+        if not sources:
+            print(f"  {name:16s} not found")
+            continue
+        for i, src in enumerate(sources):
+            use = "uses" if i == 0 else "also"
+            trust = "official" if src.official else "NOT official"
+            line = f"  {name:16s} {use} {src.kind:16s} {', '.join(map(str, src.paths))}  [{src.label}; {trust}]"
+            if args.check and i == 0:
+                try:
+                    ds = load_source(src)
+                    line += f" ok: {len(ds.y_train):,} train / {len(ds.y_test):,} test, sha256 {ds.file_sha256[:16]}"
+                except SmallnetsError as e:
+                    line += f" FAILED: {e}"
+            print(line)
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "measure": cmd_measure, "models": cmd_models, "runs": cmd_runs,
+            "datasets": cmd_datasets}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SmallnetsError as e:
+        print(f"smallnets: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("smallnets: interrupted; finished runs are recorded, a relaunch resumes the rest", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from smallnets.cli import main
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["train", "--model", "nope"], "unknown model 'nope'; expected one of: "),
+    (["train", "--model", "resnet", "--budget", "10q"], "budget '10q' is not a count like 100000, 100k or 1.5M"),
+    (["train", "--model", "resnet", "--epochs", "-1"], "epochs must be >= 1, got -1"),
+    (["train", "--model", "resnet", "--optimizer", "sgd"], "invalid choice: 'sgd' (choose from 'sgdm'"),
+    (["train", "--model", "resnet", "--dataset", "cifar11"], "invalid choice: 'cifar11'"),
+    (["train", "--model", "resnet", "--dataset", "cifar100", "--no-download", "--data-dir", "/nonexistent"],
+     "CIFAR-100 not found: put /nonexistent/cifar-100-python.tar.gz"),
+    (["measure", "--model", "resnet", "--budget", "50"], "below the minimum of model 'resnet'"),
+    (["measure", "--model", "resnet", "--knob", "depth"], "knob 'depth' must look like name=value"),
+    (["runs", "--results", "/nonexistent"], "no results database at /nonexistent/results.sqlite"),
+    (["models", "--pattern", "zzz*"], "no model family matches 'zzz*'"),
+])
+def test_bad_input_is_one_line_and_exit_2(argv, needle, capsys):
+    try:
+        code = main(argv)
+    except SystemExit as e:  # argparse's own errors
+        code = e.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert needle in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_bad_input_from_a_real_process():
+    p = subprocess.run([sys.executable, "-m", "smallnets.cli", "train", "--model", "resnet", "--budget", "10q"],
+                       capture_output=True, text=True)
+    assert p.returncode == 2 and p.stderr.strip().startswith("smallnets: error: budget '10q'") and not p.stdout
+
+
+def test_train_runs_and_export(sample_dir, tmp_path, capsys):
+    results = tmp_path / "res"
+    argv = ["train", "--model", "resnet", "--budget", "10k", "--dataset", "cifar10_sample", "--epochs", "2",
+            "--train-limit", "256", "--batch-size", "64", "--data-dir", str(sample_dir), "--results", str(results)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "CIFAR-10 (exact 3,000-image sample)" in out and "test " in out and "params " in out
+    assert main(argv) == 0
+    assert "already recorded" in capsys.readouterr().out
+
+    assert main(["runs", "--results", str(results), "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and rows[0]["params_total"] <= 10_000 and rows[0]["status"] == "finished"
+    assert main(["runs", "--results", str(results), "--format", "csv", "--output", str(tmp_path / "r.csv")]) == 0
+    assert (tmp_path / "r.csv").read_text().startswith("id,config_hash,seed,status")
+    assert main(["runs", "--results", str(results)]) == 0
+    assert "1 run(s)" in capsys.readouterr().out
+
+
+def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):
+    assert main(["measure", "--model", "resnet", "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["params_total"] == 269_722 and m["macs"] * 2 == m["flops"]
+    assert main(["models", "--budget", "100k", "--json"]) == 0
+    fits = json.loads(capsys.readouterr().out)
+    assert all(f["params"] <= 100_000 for f in fits)
+    (tmp_path / "cifar10_exact_sample.npz").symlink_to(sample_dir / "cifar10_exact_sample.npz")
+    assert main(["datasets", "--data-dir", str(tmp_path), "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "cifar10_sample" in out and "ok: 2,000 train / 1,000 test" in out
