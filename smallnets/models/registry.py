@@ -7,6 +7,7 @@ builds candidates on the meta device (no memory, no init cost) to count their pa
 from __future__ import annotations
 
 import fnmatch
+import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import Callable
@@ -72,10 +73,14 @@ def _build(family: Family, num_classes: int, in_channels: int, image_size: int, 
 
 def count_params(name: str, *, num_classes: int = 10, in_channels: int = 3, image_size: int = 32, **knobs) -> int:
     """Parameters of a configuration, built on the meta device so that even large candidates cost nothing."""
-    family = get_family(name)
-    _check_knobs(family, knobs)
+    _check_knobs(get_family(name), knobs)
+    return _count_params(name, num_classes, in_channels, image_size, tuple(sorted(knobs.items())))
+
+
+@functools.lru_cache(maxsize=65536)  # the fitter asks for the same candidates again and again across budgets
+def _count_params(name: str, num_classes: int, in_channels: int, image_size: int, knobs: tuple) -> int:
     with torch.device("meta"):
-        model = _build(family, num_classes, in_channels, image_size, knobs)
+        model = _build(get_family(name), num_classes, in_channels, image_size, dict(knobs))
     return sum(p.numel() for p in model.parameters())
 
 

@@ -1,7 +1,10 @@
-"""CIFAR ResNet of He et al. 2016 (section 4.2): depth 6n+2, three stages of n basic blocks at widths w, 2w, 4w.
+"""ResNets. `resnet`: the CIFAR ResNet of He et al. 2016 (section 4.2), depth 6n+2, three stages of n basic blocks
+at widths w, 2w, 4w. Shortcut 'A' (the paper's CIFAR choice) is a parameter-free identity that subsamples and
+zero-pads channels, which is why ResNet-20 has 0.27M parameters; 'B' uses 1x1 projections where the shape changes.
 
-Shortcut 'A' (the paper's CIFAR choice) is a parameter-free identity that subsamples and zero-pads channels, which is
-why ResNet-20 has 0.27M parameters; 'B' uses 1x1 projections where the shape changes.
+`resnet18_s`: the ResNet18 topology (4 stages x 2 basic blocks, projection shortcuts) with a CIFAR stem (3x3 conv,
+stride 1, no max-pool) and reduced widths; at width 160 (stages 20/40/80/160) it has under 10% of ResNet18's
+parameters: the "ResNet18_S" of the small-network benchmark.
 """
 
 from torch import nn
@@ -70,3 +73,33 @@ class CifarResNet(nn.Module):
           description="CIFAR ResNet (He et al. 2016): depth 6n+2, widths w/2w/4w; resnet-20 at w=16 is 0.27M")
 def resnet(num_classes=10, in_channels=3, image_size=32, depth: int = 20, width: int = 16, shortcut: str = "A"):
     return CifarResNet(depth, width, num_classes, in_channels, shortcut)
+
+
+class ResNet18Topology(nn.Module):
+    def __init__(self, widths: tuple[int, ...], num_classes: int, in_channels: int):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]),
+                                  nn.ReLU())
+        blocks, planes = [], widths[0]
+        for stage, stage_width in enumerate(widths):
+            for i in range(2):
+                blocks.append(BasicBlock(planes, stage_width, 2 if stage > 0 and i == 0 else 1, "B"))
+                planes = stage_width
+        self.blocks = nn.Sequential(*blocks)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(planes, num_classes)
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+
+    def forward(self, x):
+        return self.classifier(self.pool(self.blocks(self.stem(x))).flatten(1))
+
+
+@register("resnet18_s", width_knob="width",
+          description="ResNet18 topology (4x2 basic blocks), CIFAR stem; width = last-stage channels "
+                      "(stages w/8, w/4, w/2, w); width 512 is ResNet18 (11.2M), 160 is ResNet18_S (1.1M)")
+def resnet18_s(num_classes=10, in_channels=3, image_size=32, width: int = 160):
+    # The knob is the widest stage so that the budget fitter moves in small steps even at a few thousand parameters.
+    widths = tuple(max(1, round(width / d)) for d in (8, 4, 2, 1))
+    return ResNet18Topology(widths, num_classes, in_channels)
