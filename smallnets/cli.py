@@ -35,6 +35,24 @@ def _results_dir(args) -> Path:
     return Path(args.results) if args.results else default_results_dir()
 
 
+def _storage(args) -> str:
+    """The results database: --storage URL, else results.sqlite in the results folder."""
+    if getattr(args, "storage", None):
+        return args.storage
+    return str(_results_dir(args) / "results.sqlite")
+
+
+def _add_results(p: argparse.ArgumentParser, storage: bool = True) -> None:
+    p.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
+    if storage:
+        p.add_argument("--storage", help="results database URL, e.g. postgresql://user@host:5432/db "
+                                         "(default: results.sqlite in the results folder)")
+
+
+def _csv_list(text: str) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .config import OPTIMIZERS, SCHEDULES, TrainConfig
     from .data import SPECS
@@ -96,7 +114,47 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", default="table", choices=("table", "csv", "json"))
     r.add_argument("--all-columns", action="store_true", help="export every column (with --format csv/json)")
     r.add_argument("--output", help="write to this file instead of stdout")
-    r.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
+    _add_results(r)
+
+    sw = sub.add_parser("sweep", help="run (or join) a sweep: grid or multi-objective search, resumable")
+    sw.add_argument("--config", help="sweep file (.toml or .yaml); flags below override its values")
+    sw.add_argument("--name", help="study name (workers with the same name and storage share the work)")
+    sw.add_argument("--mode", choices=("grid", "search"))
+    sw.add_argument("--datasets", type=_csv_list, help="comma-separated, e.g. cifar10")
+    sw.add_argument("--families", type=_csv_list, help="comma-separated, e.g. resnet,mobilenet_v2")
+    sw.add_argument("--budgets", type=_csv_list, help="comma-separated, e.g. 10k,50k,100k")
+    sw.add_argument("--optimizers", type=_csv_list, help="comma-separated, e.g. sgdm,adam,adabound")
+    sw.add_argument("--seeds", type=_csv_list, help="comma-separated, e.g. 0,1,2")
+    sw.add_argument("--epochs", type=_csv_list, help="comma-separated, e.g. 30")
+    sw.add_argument("--augment", choices=("off", "on", "both"))
+    sw.add_argument("--trials", type=int, help="search mode: finished trials to reach over all workers")
+    sw.add_argument("--sampler", choices=("tpe", "nsga2", "random"))
+    sw.add_argument("--sampler-seed", type=int)
+    sw.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                    help="a training setting for every run, e.g. --set batch_size=256 (repeatable)")
+    sw.add_argument("--max-trials", type=int, help="stop this worker after this many trials")
+    sw.add_argument("--device")
+    sw.add_argument("--progress", default="none", choices=("auto", "bar", "lines", "none"),
+                    help="per-run progress (the sweep prints a line after each trial)")
+    _add_results(sw)
+    _common_data(sw)
+
+    fr = sub.add_parser("frontier", help="the accuracy-vs-parameters front, and the two questions")
+    fr.add_argument("--dataset", default="cifar10", choices=list(SPECS))
+    fr.add_argument("--augment", choices=("off", "on"), help="augmentation track (default: both)")
+    fr.add_argument("--family")
+    fr.add_argument("--method", help="plain, pruned or distilled")
+    q = fr.add_mutually_exclusive_group()
+    q.add_argument("--max-params", help="best model with at most this many parameters, e.g. 100k")
+    q.add_argument("--target-acc", help="smallest model reaching this accuracy, e.g. 90 (percent)")
+    fr.add_argument("--json", action="store_true")
+    _add_results(fr)
+
+    rp = sub.add_parser("report", help="HTML page, Markdown summary and plots from the results database")
+    rp.add_argument("--dataset", action="append", choices=list(SPECS), help="default: every dataset with runs")
+    rp.add_argument("--out", help="output folder (default: <results>/report)")
+    rp.add_argument("--method", help="only runs of this method (plain, pruned, distilled)")
+    _add_results(rp)
 
     ds = sub.add_parser("datasets", help="which datasets are found where, and how trustworthy they are")
     ds.add_argument("--check", action="store_true", help="load, validate and fingerprint each one found")
@@ -243,9 +301,7 @@ def cmd_models(args) -> int:
 
 def cmd_runs(args) -> int:
     from .store import SUMMARY_COLUMNS, RunStore, export_rows
-    path = _results_dir(args) / "results.sqlite"
-    if not path.is_file():
-        raise SmallnetsError(f"no results database at {path}; train something first or pass --results")
+    path = _existing_storage(args)
     with RunStore(path) as store:
         rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status=args.status,
                           config_hash=args.config_hash)
@@ -269,6 +325,104 @@ def cmd_runs(args) -> int:
         print(f"wrote {len(rows)} run(s) to {args.output}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _existing_storage(args) -> str:
+    path = _storage(args)
+    if "://" not in path and not Path(path).is_file():
+        raise SmallnetsError(f"no results database at {path}; train something first or pass --results/--storage")
+    return path
+
+
+def cmd_sweep(args) -> int:
+    from .config import parse_knob
+    from .sweep import Worker, load_spec, spec_from_dict
+    import dataclasses
+    from_file = load_spec(args.config) if args.config else None
+    base = dataclasses.asdict(from_file) if from_file else {}
+    train = {**(dict(from_file.train) if from_file else {}), **dict(parse_knob(kv) for kv in args.set)}
+    overrides = {"name": args.name, "mode": args.mode, "datasets": args.datasets, "families": args.families,
+                 "budgets": args.budgets, "optimizers": args.optimizers, "trials": args.trials,
+                 "sampler": args.sampler, "sampler_seed": args.sampler_seed,
+                 "seeds": [int(v) for v in args.seeds] if args.seeds else None,
+                 "epochs": [int(v) for v in args.epochs] if args.epochs else None,
+                 "augment": {"off": [False], "on": [True], "both": [False, True]}.get(args.augment)}
+    raw = {**base, **{k: v for k, v in overrides.items() if v is not None}, "train": train}
+    if not raw.get("name"):
+        raise SmallnetsError("a sweep needs a name: --name NAME or 'name' in the sweep file")
+    spec = spec_from_dict(raw, "sweep")
+    from .train import RunOptions
+    options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir)
+    worker = Worker(spec, _storage(args), _results_dir(args), options)
+    try:
+        counts = worker.run(max_trials=args.max_trials)
+    finally:
+        worker.close()
+    print(f"sweep {spec.name}: {counts['done']} done, {counts['running']} running elsewhere, "
+          f"{counts['waiting']} waiting, {counts['failed']} failed and re-run, {counts['duplicate']} skipped")
+    print(f"results: {_storage(args)}; see `smallnets frontier` and `smallnets report`")
+    return 0
+
+
+def cmd_frontier(args) -> int:
+    from .config import parse_count
+    from .frontier import best_under, filter_rows, frontier, parse_accuracy, smallest_reaching, summarize
+    from .store import RunStore
+    with RunStore(_existing_storage(args)) as store:
+        rows = store.runs()
+    augment = {"off": False, "on": True}.get(args.augment)
+    summaries = summarize(filter_rows(rows, args.dataset, augment, args.family, args.method))
+    if not summaries:
+        raise SmallnetsError(f"no finished runs with validation accuracy for dataset '{args.dataset}'"
+                             f"{' and these filters' if (augment is not None or args.family or args.method) else ''}")
+    labels = sorted({s.data_label for s in summaries})
+    if args.max_params or args.target_acc:
+        if args.max_params:
+            limit = parse_count(args.max_params, "--max-params")
+            answer = best_under(summaries, limit)
+            question = f"best model with at most {limit:,} parameters"
+        else:
+            target = parse_accuracy(args.target_acc)
+            answer = smallest_reaching(summaries, target)
+            question = f"smallest model reaching {target:.2%} validation accuracy"
+        if args.json:
+            print(json.dumps({"question": question, "answer": answer.as_row() if answer else None}, indent=1,
+                             default=str))
+            return 0 if answer else 1
+        if answer is None:
+            print(f"{question}: none among {len(summaries)} configs on {', '.join(labels)}")
+            return 1
+        a = answer.as_row()
+        print(f"{question} on {a['data_label']}:")
+        print(f"  {a['family']}({', '.join(f'{k}={v}' for k, v in a['knobs'].items())})  {a['params']:,} parameters")
+        print(f"  validation {100 * a['val_mean']:.2f}% ± {100 * a['val_std']:.2f}, test {100 * a['test_mean']:.2f}% "
+              f"± {100 * a['test_std']:.2f} over {a['seeds']} seed(s); runs {a['run_ids']} [{a['config_hash']}]")
+        print(f"  reproduce: {a['reproduce']}")
+        return 0
+    front = [s.as_row() for s in frontier(summaries)]
+    if args.json:
+        print(json.dumps(front, indent=1, default=str))
+        return 0
+    print(f"front of {len(summaries)} configs on {', '.join(labels)} (chosen on validation; test shown):")
+    for a in front:
+        print(f"  {a['params']:>10,}  {a['family']:14s} test {100 * a['test_mean']:6.2f} ± {100 * a['test_std']:.2f}  "
+              f"val {100 * a['val_mean']:6.2f}  seeds {a['seeds']}  aug {int(a['augment'])}  [{a['config_hash']}]")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .report import build_report
+    from .store import RunStore
+    with RunStore(_existing_storage(args)) as store:
+        rows = store.runs()
+    datasets = args.dataset or sorted({r["dataset"] for r in rows})
+    if not datasets:
+        raise SmallnetsError("the results database holds no runs")
+    out = Path(args.out) if args.out else _results_dir(args) / "report"
+    for d in datasets:
+        paths = build_report(rows, d, out, args.method)
+        print(f"{d}: {paths['html']}  {paths['markdown']}  ({len(paths['plots'])} plots)")
     return 0
 
 
@@ -296,7 +450,7 @@ def cmd_datasets(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "measure": cmd_measure, "models": cmd_models, "runs": cmd_runs,
-            "datasets": cmd_datasets}
+            "datasets": cmd_datasets, "sweep": cmd_sweep, "frontier": cmd_frontier, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,7 +1,9 @@
-"""The results database: one `runs` table every report reads, plus per-epoch metrics. SQLite, one file.
+"""The results database: one `runs` table every report reads, plus per-epoch metrics.
 
-Each run is written in a single transaction, so a crash leaves either the whole record or none of it. A run is
-identified by (config hash, seed); recording it again replaces the old record in the same transaction.
+An SQLite file by default; a PostgreSQL URL lets many machines record into one database (the same one that holds
+their Optuna study). Each run is written in a single transaction, so a crash leaves either the whole record or none
+of it. A run is identified by (config hash, seed); recording it again replaces the old record in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -11,61 +13,62 @@ import io
 import json
 import os
 import platform
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from .errors import SmallnetsError
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    config_hash TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    dataset TEXT NOT NULL,
-    model TEXT NOT NULL,
-    method TEXT NOT NULL,
-    optimizer TEXT NOT NULL,
-    augment INTEGER NOT NULL,
-    epochs INTEGER NOT NULL,
-    budget INTEGER,
-    params_total INTEGER,
-    params_trainable INTEGER,
-    params_nonzero INTEGER,
-    bytes_fp32 INTEGER,
-    macs INTEGER,
-    flops INTEGER,
-    val_acc REAL,
-    test_acc REAL,
-    test_loss REAL,
-    selected_epoch INTEGER,
-    epochs_done INTEGER,
-    wall_time_s REAL,
-    train_images_per_s REAL,
-    device TEXT,
-    data_label TEXT,
-    data_official INTEGER,
-    data_sha256 TEXT,
-    data_content_sha256 TEXT,
-    knobs_json TEXT,
-    config_json TEXT NOT NULL,
-    result_json TEXT NOT NULL,
-    env_json TEXT NOT NULL,
-    error TEXT,
-    created_at TEXT NOT NULL,
-    UNIQUE (config_hash, seed)
-);
-CREATE TABLE IF NOT EXISTS epochs (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    epoch INTEGER NOT NULL,
-    train_loss REAL, train_acc REAL, val_loss REAL, val_acc REAL, lr REAL,
-    epoch_time_s REAL, images_per_s REAL,
-    PRIMARY KEY (run_id, epoch)
-);
-CREATE INDEX IF NOT EXISTS runs_by_dataset ON runs (dataset, model);
-"""
+metadata = sa.MetaData()
+RUNS = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("config_hash", sa.String(32), nullable=False),
+    sa.Column("seed", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("dataset", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("optimizer", sa.String(32), nullable=False),
+    sa.Column("augment", sa.Integer, nullable=False),
+    sa.Column("epochs", sa.Integer, nullable=False),
+    sa.Column("budget", sa.BigInteger),
+    sa.Column("params_total", sa.BigInteger),
+    sa.Column("params_trainable", sa.BigInteger),
+    sa.Column("params_nonzero", sa.BigInteger),
+    sa.Column("bytes_fp32", sa.BigInteger),
+    sa.Column("macs", sa.BigInteger),
+    sa.Column("flops", sa.BigInteger),
+    sa.Column("val_acc", sa.Float),
+    sa.Column("test_acc", sa.Float),
+    sa.Column("test_loss", sa.Float),
+    sa.Column("selected_epoch", sa.Integer),
+    sa.Column("epochs_done", sa.Integer),
+    sa.Column("wall_time_s", sa.Float),
+    sa.Column("train_images_per_s", sa.Float),
+    sa.Column("device", sa.String(64)),
+    sa.Column("data_label", sa.String(128)),
+    sa.Column("data_official", sa.Integer),
+    sa.Column("data_sha256", sa.String(64)),
+    sa.Column("data_content_sha256", sa.String(64)),
+    sa.Column("knobs_json", sa.Text),
+    sa.Column("config_json", sa.Text, nullable=False),
+    sa.Column("result_json", sa.Text, nullable=False),
+    sa.Column("env_json", sa.Text, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Column("created_at", sa.String(32), nullable=False),
+    sa.UniqueConstraint("config_hash", "seed", name="runs_config_seed"),
+    sa.Index("runs_by_dataset", "dataset", "model"),
+)
+EPOCHS = sa.Table(
+    "epochs", metadata,
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), primary_key=True),
+    sa.Column("epoch", sa.Integer, primary_key=True),
+    *(sa.Column(c, sa.Float) for c in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time_s",
+                                         "images_per_s")),
+)
 
 # Columns shown and exported by default, in order.
 SUMMARY_COLUMNS = ("id", "config_hash", "seed", "status", "dataset", "model", "method", "optimizer", "augment",
@@ -97,23 +100,42 @@ def default_results_dir() -> Path:
     return Path(os.environ.get("SMALLNETS_RESULTS", "smallnets-results"))
 
 
-class RunStore:
-    """`RunStore(path)`: path to an SQLite file (created on first use)."""
+def database_url(location: str | os.PathLike) -> str:
+    """An SQLAlchemy URL from a URL or a path to an SQLite file."""
+    text = str(location)
+    if "://" in text:
+        return text
+    Path(text).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(text).expanduser()}"
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+def make_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn, _):
+            conn.execute("PRAGMA journal_mode = WAL")  # readers do not block the writer
+            conn.execute("PRAGMA busy_timeout = 60000")
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+class RunStore:
+    """`RunStore(path_or_url)`: an SQLite file path (created on first use) or a database URL
+    (postgresql://user@host:port/db)."""
+
+    def __init__(self, location: str | os.PathLike):
+        self.url = database_url(location)
         try:
-            self.conn = sqlite3.connect(self.path, timeout=60)
-            self.conn.row_factory = sqlite3.Row
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            self.conn.execute("PRAGMA journal_mode = WAL")  # readers do not block the writer
-            self.conn.executescript(SCHEMA)
-        except sqlite3.DatabaseError as e:
-            raise SmallnetsError(f"{self.path}: not a usable results database ({e})") from None
+            self.engine = make_engine(self.url)
+            metadata.create_all(self.engine)
+        except (sa.exc.SQLAlchemyError, ImportError) as e:
+            raise SmallnetsError(f"{location}: not a usable results database "
+                                 f"({type(e).__name__}: {str(e).splitlines()[0]})") from None
 
     def close(self) -> None:
-        self.conn.close()
+        self.engine.dispose()
 
     def __enter__(self):
         return self
@@ -140,20 +162,22 @@ class RunStore:
             "result_json": json.dumps(result.to_dict(), default=str), "env_json": json.dumps(env or environment()),
             "error": result.error, "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
-        with self.conn:  # one transaction: the old record goes and the new one lands, or nothing changes
-            self.conn.execute("DELETE FROM runs WHERE config_hash = ? AND seed = ?", (cfg.hash, result.seed))
-            cur = self.conn.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                                    tuple(row.values()))
-            run_id = cur.lastrowid
-            self.conn.executemany(
-                "INSERT INTO epochs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(run_id, h["epoch"], h["train_loss"], h["train_acc"], h["val_loss"], h["val_acc"], h["lr"],
-                  h["epoch_time_s"], h["images_per_s"]) for h in result.history])
+        same = sa.and_(RUNS.c.config_hash == cfg.hash, RUNS.c.seed == result.seed)
+        with self.engine.begin() as conn:  # one transaction: the old record goes and the new one lands, or nothing
+            old = conn.execute(sa.select(RUNS.c.id).where(same)).scalars().all()
+            if old:
+                conn.execute(EPOCHS.delete().where(EPOCHS.c.run_id.in_(old)))
+                conn.execute(RUNS.delete().where(RUNS.c.id.in_(old)))
+            run_id = conn.execute(RUNS.insert().values(**row)).inserted_primary_key[0]
+            epochs = [{"run_id": run_id, **{c: h[c] for c in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc",
+                                                               "lr", "epoch_time_s", "images_per_s")}}
+                      for h in result.history]
+            if epochs:
+                conn.execute(EPOCHS.insert(), epochs)
         return run_id
 
     def has_run(self, config_hash: str, seed: int) -> bool:
-        return self.conn.execute("SELECT 1 FROM runs WHERE config_hash = ? AND seed = ?",
-                                 (config_hash, seed)).fetchone() is not None
+        return bool(self.runs(config_hash=config_hash, seed=seed))
 
     def runs(self, **filters) -> list[dict]:
         """Rows of `runs` whose columns equal the given values (None values are ignored)."""
@@ -161,16 +185,18 @@ class RunStore:
         bad = set(filters) - set(self.columns())
         if bad:
             raise SmallnetsError(f"unknown run field(s) {', '.join(sorted(bad))}; known: {', '.join(self.columns())}")
-        where = " AND ".join(f"{k} = ?" for k in filters) or "1"
-        cur = self.conn.execute(f"SELECT * FROM runs WHERE {where} ORDER BY id", tuple(filters.values()))
-        return [dict(r) for r in cur.fetchall()]
+        query = sa.select(RUNS).where(*(RUNS.c[k] == v for k, v in filters.items())).order_by(RUNS.c.id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
     def epochs(self, run_id: int) -> list[dict]:
-        cur = self.conn.execute("SELECT * FROM epochs WHERE run_id = ? ORDER BY epoch", (run_id,))
-        return [dict(r) for r in cur.fetchall()]
+        query = sa.select(EPOCHS).where(EPOCHS.c.run_id == run_id).order_by(EPOCHS.c.epoch)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
 
-    def columns(self) -> list[str]:
-        return [r[1] for r in self.conn.execute("PRAGMA table_info(runs)")]
+    @staticmethod
+    def columns() -> list[str]:
+        return [c.name for c in RUNS.columns]
 
 
 def export_rows(rows: list[dict], fmt: str, columns: tuple[str, ...] | None = None) -> str:

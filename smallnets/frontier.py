@@ -1,0 +1,152 @@
+"""The accuracy-vs-parameters frontier, and the two questions: best accuracy under N parameters, smallest model
+reaching X%. Reads the runs table only; never trains.
+
+Runs of one config (same hash, several seeds) are summarised as mean +- std. Every choice (which config is on the
+front, which answers a query) is made on *validation* accuracy; test accuracy is reported beside it, never used to
+choose.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+from dataclasses import dataclass, field
+from importlib import resources
+
+from .config import TrainConfig
+from .errors import SmallnetsError
+
+
+def pareto_front(points):
+    """Points (params, accuracy, *rest) not dominated by another (fewer or equal parameters and higher or equal
+    accuracy, one strictly), sorted by parameters. Of exact duplicates the first given is kept."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1], i))
+    front, best = [], float("-inf")
+    for i in order:
+        if points[i][1] > best:
+            front.append(points[i])
+            best = points[i][1]
+    return front
+
+
+@dataclass
+class ConfigSummary:
+    """All finished runs of one config."""
+
+    config_hash: str
+    config: TrainConfig
+    family: str
+    params: int
+    macs: int | None
+    knobs: dict
+    data_label: str
+    run_ids: list[int] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+    test: list[float] = field(default_factory=list)
+
+    @property
+    def val_mean(self) -> float:
+        return statistics.fmean(self.val)
+
+    @property
+    def test_mean(self) -> float:
+        return statistics.fmean(self.test)
+
+    @property
+    def test_std(self) -> float:
+        return statistics.stdev(self.test) if len(self.test) > 1 else 0.0
+
+    @property
+    def val_std(self) -> float:
+        return statistics.stdev(self.val) if len(self.val) > 1 else 0.0
+
+    def reproduce(self) -> str:
+        """The command that trains this config again, one seed per run."""
+        d = self.config.non_default()
+        parts = ["smallnets train", f"--model {self.config.model}", f"--dataset {self.config.dataset}"]
+        for key, value in sorted(d.items()):
+            if key in ("model", "dataset", "method"):
+                continue
+            if key == "knobs":
+                parts += [f"--knob {k}={v}" for k, v in value]
+            elif key == "ema_decay":
+                parts.append(f"--ema {value}")
+            elif isinstance(value, bool):
+                parts.append(f"--{key.replace('_', '-')}" if value else "")
+            else:
+                parts.append(f"--{key.replace('_', '-')} {value}")
+        if len(self.seeds) == 1:
+            return " ".join(p for p in parts + [f"--seed {self.seeds[0]}"] if p)
+        command = " ".join(p for p in parts + ["--seed $seed"] if p)
+        return f"for seed in {' '.join(map(str, sorted(self.seeds)))}; do {command}; done"
+
+    def as_row(self) -> dict:
+        return {"config_hash": self.config_hash, "family": self.family, "params": self.params, "macs": self.macs,
+                "optimizer": self.config.optimizer, "augment": self.config.augment, "epochs": self.config.epochs,
+                "budget": self.config.budget, "seeds": len(self.seeds), "val_mean": self.val_mean,
+                "val_std": self.val_std, "test_mean": self.test_mean, "test_std": self.test_std, "knobs": self.knobs,
+                "data_label": self.data_label, "run_ids": self.run_ids, "reproduce": self.reproduce()}
+
+
+def summarize(rows: list[dict]) -> list[ConfigSummary]:
+    """Group finished runs (rows of the runs table) by config; runs without validation accuracy are left out."""
+    by_hash: dict[str, ConfigSummary] = {}
+    for r in rows:
+        if r["status"] != "finished" or r["val_acc"] is None or r["test_acc"] is None:
+            continue
+        s = by_hash.get(r["config_hash"])
+        if s is None:
+            s = by_hash[r["config_hash"]] = ConfigSummary(
+                r["config_hash"], TrainConfig.from_dict(json.loads(r["config_json"])), r["model"], r["params_total"],
+                r["macs"], json.loads(r["knobs_json"] or "{}"), r["data_label"])
+        s.run_ids.append(r["id"])
+        s.seeds.append(r["seed"])
+        s.val.append(r["val_acc"])
+        s.test.append(r["test_acc"])
+    return list(by_hash.values())
+
+
+def filter_rows(rows: list[dict], dataset: str | None = None, augment: bool | None = None,
+                family: str | None = None, method: str | None = None) -> list[dict]:
+    return [r for r in rows if (dataset is None or r["dataset"] == dataset)
+            and (augment is None or bool(r["augment"]) == augment)
+            and (family is None or r["model"] == family) and (method is None or r["method"] == method)]
+
+
+def frontier(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
+    """Configs on the (parameters down, validation accuracy up) front, by parameters."""
+    return [s for _, _, _, s in pareto_front([(s.params, s.val_mean, i, s) for i, s in enumerate(summaries)])]
+
+
+def best_under(summaries: list[ConfigSummary], max_params: int) -> ConfigSummary | None:
+    fits = [s for s in summaries if s.params <= max_params]
+    return max(fits, key=lambda s: (s.val_mean, -s.params)) if fits else None
+
+
+def smallest_reaching(summaries: list[ConfigSummary], target: float) -> ConfigSummary | None:
+    """`target` is an accuracy in [0, 1], reached by the mean validation accuracy."""
+    reach = [s for s in summaries if s.val_mean >= target]
+    return min(reach, key=lambda s: (s.params, -s.val_mean)) if reach else None
+
+
+def parse_accuracy(text: str | float) -> float:
+    """'90', '90%' or '0.9' -> 0.9."""
+    try:
+        value = float(str(text).rstrip("%"))
+    except ValueError:
+        raise SmallnetsError(f"target accuracy '{text}' is not a number like 90 or 0.9") from None
+    value = value / 100 if value > 1 else value
+    if not 0 < value <= 1:
+        raise SmallnetsError(f"target accuracy '{text}' must be in (0, 100]")
+    return value
+
+
+def literature(dataset: str | None = None, augment: bool | None = None) -> list[dict]:
+    """Published (accuracy, parameters) points, with their source, from the package's literature.csv."""
+    with resources.files("smallnets").joinpath("literature.csv").open() as f:
+        rows = [{**r, "params": int(r["params"]), "test_acc": float(r["test_acc"]) / 100, "augment": r["augment"] == "1"}
+                for r in csv.DictReader(f)]
+    return [r for r in rows if (dataset is None or r["dataset"] == dataset)
+            and (augment is None or r["augment"] == augment)]

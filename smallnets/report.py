@@ -1,0 +1,244 @@
+"""Reports: one self-contained HTML page and a Markdown summary per dataset, with PNG and SVG plots beside them.
+
+Reads the runs table only; never trains. Plots are embedded in the HTML as base64 PNG, so the page opens offline.
+Every choice shown (front, best per budget, best per optimizer) is made on validation accuracy; the numbers shown
+are test accuracy (mean +- std over seeds).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections import defaultdict
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from .data import get_spec  # noqa: E402
+from .errors import SmallnetsError  # noqa: E402
+from .frontier import ConfigSummary, filter_rows, frontier, literature, summarize  # noqa: E402
+from .measure import format_count  # noqa: E402
+
+MARKERS = "osD^v<>pPX*h"
+
+
+def _track_name(augment: bool) -> str:
+    return "standard augmentation (crop+flip)" if augment else "no augmentation"
+
+
+def _save(fig, out_dir: Path, name: str) -> str:
+    """Write PNG and SVG; return the PNG as base64 for embedding."""
+    fig.savefig(out_dir / f"{name}.svg", bbox_inches="tight")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    (out_dir / f"{name}.png").write_bytes(buf.getvalue())
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _family_markers(summaries) -> dict:
+    return {f: MARKERS[i % len(MARKERS)] for i, f in enumerate(sorted({s.family for s in summaries}))}
+
+
+def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x: str = "params"):
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    markers = _family_markers(summaries)
+    xs = (lambda s: s.params) if x == "params" else (lambda s: s.macs or 1)
+    for fam, mk in markers.items():
+        pts = [s for s in summaries if s.family == fam]
+        ax.errorbar([xs(s) for s in pts], [100 * s.test_mean for s in pts], yerr=[100 * s.test_std for s in pts],
+                    fmt=mk, ms=6, alpha=0.8, capsize=2, label=fam)
+    front = frontier(summaries) if x == "params" else []
+    if front:
+        ax.step([s.params for s in front], [100 * s.test_mean for s in front], where="post", color="black", lw=1.2,
+                label="front (chosen on validation)")
+    if lit and x == "params":
+        ax.scatter([r["params"] for r in lit], [100 * r["test_acc"] for r in lit], marker="*", s=150,
+                   facecolors="none", edgecolors="crimson", label="published (see table)")
+        for r in lit:
+            ax.annotate(r["model"], (r["params"], 100 * r["test_acc"]), fontsize=7, color="crimson",
+                        xytext=(4, -3), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters" if x == "params" else "MACs per image (conv + linear)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return fig
+
+
+def plot_optimizers(summaries: list[ConfigSummary], title: str):
+    """Best (on validation) config of each optimizer at each budget, its test accuracy."""
+    by = defaultdict(dict)
+    for s in summaries:
+        if s.config.budget is None:
+            continue
+        key = (s.config.budget, s.family)
+        cur = by[key].get(s.config.optimizer)
+        if cur is None or s.val_mean > cur.val_mean:
+            by[key][s.config.optimizer] = s
+    groups = sorted(k for k, v in by.items() if len(v) > 1)
+    if not groups:
+        return None
+    optimizers = sorted({o for k in groups for o in by[k]})
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups)), 4.5))
+    width = 0.8 / len(optimizers)
+    for j, opt in enumerate(optimizers):
+        xs = [i + j * width for i, k in enumerate(groups) if opt in by[k]]
+        ys = [100 * by[k][opt].test_mean for k in groups if opt in by[k]]
+        es = [100 * by[k][opt].test_std for k in groups if opt in by[k]]
+        ax.bar(xs, ys, width, yerr=es, capsize=2, label=opt)
+    ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))])
+    ax.set_xticklabels([f"{f}\n{format_count(b)}" for b, f in groups], fontsize=8)
+    lo = min(100 * s.test_mean for k in groups for s in by[k].values())
+    ax.set_ylim(max(0, lo - 10), None)
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_seeds(summaries: list[ConfigSummary], title: str):
+    multi = sorted((s for s in summaries if len(s.test) > 1), key=lambda s: s.params)
+    if not multi:
+        return None
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for i, s in enumerate(multi):
+        ax.scatter([i] * len(s.test), [100 * t for t in s.test], s=14, color="tab:blue")
+        ax.plot([i - 0.3, i + 0.3], [100 * s.test_mean] * 2, color="black", lw=1)
+    ax.set_xticks(range(len(multi)))
+    ax.set_xticklabels([f"{s.family}\n{format_count(s.params)}" for s in multi], fontsize=7, rotation=60)
+    ax.set_ylabel("test accuracy (%) per seed")
+    ax.set_title(title, fontsize=10)
+    return fig
+
+
+def _pm(mean: float, std: float, n: int) -> str:
+    return f"{100 * mean:.2f} ± {100 * std:.2f}" if n > 1 else f"{100 * mean:.2f}"
+
+
+def front_table(summaries: list[ConfigSummary]) -> list[dict]:
+    return [{"parameters": f"{s.params:,}", "family": s.family,
+             "knobs": ", ".join(f"{k}={v}" for k, v in s.knobs.items()), "optimizer": s.config.optimizer,
+             "epochs": s.config.epochs, "seeds": len(s.seeds), "val acc %": _pm(s.val_mean, s.val_std, len(s.val)),
+             "test acc %": _pm(s.test_mean, s.test_std, len(s.test)), "MACs": format_count(s.macs or 0),
+             "reproduce": s.reproduce()} for s in frontier(summaries)]
+
+
+def budget_table(summaries: list[ConfigSummary]) -> tuple[list[str], list[dict]]:
+    """Rows: budgets; columns: families; cell: test accuracy of the family's best (on validation) config."""
+    best: dict[tuple, ConfigSummary] = {}
+    for s in summaries:
+        if s.config.budget is None:
+            continue
+        key = (s.config.budget, s.family)
+        if key not in best or s.val_mean > best[key].val_mean:
+            best[key] = s
+    families = sorted({f for _, f in best})
+    rows = []
+    for budget in sorted({b for b, _ in best}):
+        row = {"budget": format_count(budget)}
+        for f in families:
+            s = best.get((budget, f))
+            row[f] = f"{_pm(s.test_mean, s.test_std, len(s.test))} ({format_count(s.params)})" if s else ""
+        rows.append(row)
+    return ["budget", *families], rows
+
+
+def _html_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    if not rows:
+        return "<p><em>no runs</em></p>"
+    columns = columns or list(rows[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
+                   for r in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _md_table(rows: list[dict], columns: list[str] | None = None) -> str:
+    if not rows:
+        return "_no runs_\n"
+    columns = columns or list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "| " + " | ".join("---" for _ in columns) + " |"]
+    lines += ["| " + " | ".join(str(r.get(c, "")).replace("|", "/") for c in columns) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
+th{background:#f3f3f3}.caveat{background:#fff4e0;border-left:4px solid #e69500;padding:.5em 1em}
+img{max-width:100%}code{font-size:12px}"""
+
+
+def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: str | None = None) -> dict:
+    """Write `<out_dir>/<dataset>/report.html`, `summary.md`, and the plots; returns the paths written."""
+    spec = get_spec(dataset)
+    rows = filter_rows(rows, dataset=dataset, method=method)
+    if not rows:
+        raise SmallnetsError(f"no runs of dataset '{dataset}' in the results database")
+    out = Path(out_dir) / dataset
+    out.mkdir(parents=True, exist_ok=True)
+    labels = sorted({r["data_label"] for r in rows if r["data_label"]})
+    unofficial = sorted({r["data_label"] for r in rows if not r["data_official"]})
+    shas = sorted({r["data_sha256"] for r in rows if r["data_sha256"]})
+    title = f"smallnets: {' / '.join(labels) or spec.title}"
+    caveat = ""
+    if unofficial:
+        caveat = (f"Results on {', '.join(unofficial)}: not the official data. The CIFAR-10 JPEG copy costs about 3 "
+                  f"points of accuracy against the real CIFAR-10; compare with published numbers accordingly.")
+    html_parts = [f"<h1>{html.escape(title)}</h1>"]
+    md = [f"# {title}\n"]
+    if caveat:
+        html_parts.append(f"<p class='caveat'>{html.escape(caveat)}</p>")
+        md.append(f"> **Data caveat.** {caveat}\n")
+    note = (f"{len(rows)} runs; data sha256 {', '.join(s[:16] for s in shas)}. Choices are made on validation "
+            f"accuracy; the numbers are test accuracy, mean ± std over seeds.")
+    html_parts.append(f"<p>{html.escape(note)}</p>")
+    md.append(note + "\n")
+    images = {}
+    for augment in sorted({bool(r["augment"]) for r in rows}):
+        track = filter_rows(rows, augment=augment)
+        summaries = summarize(track)
+        if not summaries:
+            continue
+        tag = "aug" if augment else "noaug"
+        name = _track_name(augment)
+        lit = literature(dataset, augment)
+        images[f"frontier_{tag}"] = _save(plot_frontier(summaries, lit, f"{title}, {name}"), out, f"frontier_{tag}")
+        images[f"macs_{tag}"] = _save(plot_frontier(summaries, [], f"{title}, {name}: accuracy vs MACs", x="macs"),
+                                      out, f"macs_{tag}")
+        fig = plot_optimizers(summaries, f"optimizers at equal budget, {name}")
+        if fig:
+            images[f"optimizers_{tag}"] = _save(fig, out, f"optimizers_{tag}")
+        fig = plot_seeds(summaries, f"seed spread, {name}")
+        if fig:
+            images[f"seeds_{tag}"] = _save(fig, out, f"seeds_{tag}")
+        front = front_table(summaries)
+        cols, per_budget = budget_table(summaries)
+        html_parts += [f"<h2>{html.escape(name)}</h2>",
+                       f"<img alt='frontier' src='data:image/png;base64,{images[f'frontier_{tag}']}'>",
+                       "<h3>The front</h3>", _html_table(front),
+                       "<h3>Best of each family per budget (test %, parameters)</h3>", _html_table(per_budget, cols),
+                       f"<img alt='accuracy vs MACs' src='data:image/png;base64,{images[f'macs_{tag}']}'>"]
+        md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
+               "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols)]
+        for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"), (f"seeds_{tag}", "Seed spread")):
+            if key in images:
+                html_parts += [f"<h3>{heading}</h3>", f"<img alt='{key}' src='data:image/png;base64,{images[key]}'>"]
+                md += [f"### {heading}\n", f"![{key}]({key}.png)\n"]
+        if lit:
+            lit_rows = [{"model": r["model"], "parameters": f"{r['params']:,}", "test acc %": f"{100 * r['test_acc']:.2f}",
+                         "source": r["source"]} for r in lit]
+            html_parts += ["<h3>Published reference points (official data)</h3>", _html_table(lit_rows)]
+            md += ["### Published reference points (official data)\n", _md_table(lit_rows)]
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<style>{CSS}</style></head><body>{''.join(html_parts)}</body></html>")
+    (out / "report.html").write_text(page)
+    (out / "summary.md").write_text("\n".join(md))
+    return {"html": out / "report.html", "markdown": out / "summary.md",
+            "plots": sorted(str(p) for p in out.glob("*.png"))}
+

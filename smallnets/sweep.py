@@ -1,0 +1,328 @@
+"""Sweeps: datasets x families x budgets x optimizers x augmentation x epochs x seeds, on one machine or many.
+
+The study lives in a real database through Optuna's RDB storage: an SQLite file for one process, a PostgreSQL URL
+for many workers on many machines, each running the same command. Results land in the same database's `runs` table
+(smallnets.store), which every report reads.
+
+Grid mode enqueues every grid point once as a WAITING trial; workers pop them (the storage hands each to exactly one
+worker). Workers send heartbeats; a trial whose worker died is failed by the next worker that looks and re-enqueued
+by RetryFailedTrialCallback, and its run resumes from its last checkpoint when the run folder is shared. A trial
+that is not from the queue, or whose point is already done or held by a lower-numbered trial, is pruned as a
+duplicate, so each point is completed exactly once. Search mode is Optuna multi-objective optimisation (maximise
+validation accuracy, minimise parameters) over families, budgets and optimizers, with an explicit sampler and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import logging
+import os
+import socket
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+import optuna
+from optuna.storages import RetryFailedTrialCallback, fail_stale_trials
+from optuna.trial import TrialState
+
+from .config import OPTIMIZERS, TrainConfig, parse_count
+from .data import SPECS
+from .errors import SmallnetsError
+from .frontier import pareto_front
+from .models import get_family, list_models
+from .store import RunStore, database_url
+from .train import RunOptions, run_dir_for, train_run
+
+SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
+SAMPLERS = ("tpe", "nsga2", "random")
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    mode: str = "grid"  # grid | search
+    datasets: tuple[str, ...] = ("cifar10",)
+    families: tuple[str, ...] = ("resnet",)
+    budgets: tuple[int, ...] = (100_000,)
+    optimizers: tuple[str, ...] = ("sgdm",)
+    augment: tuple[bool, ...] = (False,)
+    epochs: tuple[int, ...] = (30,)
+    seeds: tuple[int, ...] = (0,)
+    train: tuple[tuple[str, object], ...] = ()  # other TrainConfig fields, the same for every run
+    trials: int = 50  # search mode: finished trials to reach, over all workers
+    sampler: str = "tpe"  # search mode: tpe | nsga2 | random
+    sampler_seed: int = 0
+    heartbeat_interval: int = 60  # seconds between a running trial's heartbeats
+    grace_period: int | None = None  # seconds without heartbeat before a trial counts as dead (default 2x)
+    max_retry: int = 3  # re-runs of a trial whose worker died
+
+    def __post_init__(self):
+        problems = []
+        if self.mode not in ("grid", "search"):
+            problems.append(f"mode must be grid or search, got '{self.mode}'")
+        for what, values, valid in (("dataset", self.datasets, list(SPECS)), ("family", self.families, list_models()),
+                                    ("optimizer", self.optimizers, OPTIMIZERS)):
+            if not values:
+                problems.append(f"no {what} given")
+            problems += [f"unknown {what} '{v}'; expected one of: {', '.join(valid)}" for v in values if v not in valid]
+        if not self.budgets or not self.seeds or not self.epochs or not self.augment:
+            problems.append("budgets, seeds, epochs and augment need at least one value each")
+        if self.sampler not in SAMPLERS:
+            problems.append(f"unknown sampler '{self.sampler}'; expected one of: {', '.join(SAMPLERS)}")
+        bad = set(dict(self.train)) - {f.name for f in dataclasses.fields(TrainConfig)}
+        if bad:
+            problems.append(f"unknown train setting(s) {', '.join(sorted(bad))}")
+        if set(dict(self.train)) & set(SWEPT):
+            problems.append(f"train settings may not set swept fields ({', '.join(sorted(set(dict(self.train)) & set(SWEPT)))})")
+        if dict(self.train).get("val_size") == 0:
+            problems.append("sweeps select on validation accuracy: val_size must be > 0")
+        if self.trials < 1 or self.heartbeat_interval < 1:
+            problems.append("trials and heartbeat_interval must be >= 1")
+        if problems:
+            raise SmallnetsError("; ".join(problems))
+        try:  # every combination must make a valid config (epochs, optimizer settings ...)
+            self.config(self.datasets[0], self.families[0], self.budgets[0], self.optimizers[0], self.augment[0],
+                        self.epochs[0])
+        except SmallnetsError as e:
+            raise SmallnetsError(f"sweep '{self.name}': {e}") from None
+
+    def config(self, dataset, family, budget, optimizer, augment, epochs) -> TrainConfig:
+        return TrainConfig(dataset=dataset, model=family, budget=budget, optimizer=optimizer, augment=augment,
+                           epochs=epochs, **dict(self.train))
+
+    def grid(self) -> dict[str, tuple[TrainConfig, int]]:
+        """Every grid point, keyed by a readable, stable string."""
+        points = {}
+        for d, f, b, o, a, e, s in itertools.product(self.datasets, self.families, self.budgets, self.optimizers,
+                                                     self.augment, self.epochs, self.seeds):
+            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}|seed{s}"] = (self.config(d, f, b, o, a, e), s)
+        return points
+
+
+_KEYS = {f.name for f in dataclasses.fields(SweepSpec)}
+
+
+def spec_from_dict(d: dict, source: str = "sweep") -> SweepSpec:
+    unknown = set(d) - _KEYS
+    if unknown:
+        raise SmallnetsError(f"{source}: unknown key(s) {', '.join(sorted(unknown))}; "
+                             f"expected some of: {', '.join(sorted(_KEYS))}")
+    if "name" not in d:
+        raise SmallnetsError(f"{source}: needs a 'name' (the study name)")
+    d = dict(d)
+    for key in ("datasets", "families", "budgets", "optimizers", "augment", "epochs", "seeds"):
+        if key in d:
+            value = d[key]
+            d[key] = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+    if "budgets" in d:
+        d["budgets"] = tuple(parse_count(b) for b in d["budgets"])
+    if "train" in d:
+        if not isinstance(d["train"], dict):
+            raise SmallnetsError(f"{source}: 'train' must be a table of TrainConfig settings")
+        d["train"] = tuple(sorted(d["train"].items()))
+    try:
+        return SweepSpec(**d)
+    except SmallnetsError as e:
+        raise SmallnetsError(f"{source}: {e}") from None
+    except TypeError as e:
+        raise SmallnetsError(f"{source}: {e}") from None
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """A sweep from a TOML or YAML file."""
+    path = Path(path)
+    if not path.is_file():
+        raise SmallnetsError(f"sweep file {path} not found")
+    try:
+        if path.suffix == ".toml":
+            raw = tomllib.loads(path.read_text())
+        elif path.suffix in (".yaml", ".yml"):
+            import yaml
+            raw = yaml.safe_load(path.read_text())
+        else:
+            raise SmallnetsError(f"sweep file {path}: expected a .toml, .yaml or .yml file")
+    except (tomllib.TOMLDecodeError, ValueError) as e:
+        raise SmallnetsError(f"sweep file {path}: not valid {path.suffix[1:].upper()} ({e})") from None
+    except Exception as e:  # yaml.YAMLError and friends
+        if isinstance(e, SmallnetsError):
+            raise
+        raise SmallnetsError(f"sweep file {path}: not valid YAML ({str(e).splitlines()[0]})") from None
+    if not isinstance(raw, dict):
+        raise SmallnetsError(f"sweep file {path}: expected a table of settings at the top level")
+    return spec_from_dict(raw, f"sweep file {path}")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+
+def make_storage(url: str, spec: SweepSpec) -> optuna.storages.RDBStorage:
+    return optuna.storages.RDBStorage(
+        url, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
+        heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=spec.max_retry),
+        engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None)
+
+
+def _sampler(spec: SweepSpec) -> optuna.samplers.BaseSampler:
+    if spec.sampler == "nsga2":
+        return optuna.samplers.NSGAIISampler(seed=spec.sampler_seed)
+    if spec.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=spec.sampler_seed)
+    return optuna.samplers.TPESampler(seed=spec.sampler_seed)
+
+
+def open_study(spec: SweepSpec, url: str) -> optuna.Study:
+    storage = make_storage(url, spec)
+    directions = ["maximize"] if spec.mode == "grid" else ["maximize", "minimize"]
+    study = optuna.create_study(study_name=spec.name, storage=storage, directions=directions, load_if_exists=True,
+                                sampler=_sampler(spec))
+    stored = study.user_attrs.get("spec")
+    mine = json.dumps(dataclasses.asdict(spec), sort_keys=True, default=list)
+    if stored is not None and json.loads(stored) != json.loads(mine):
+        raise SmallnetsError(f"study '{spec.name}' already exists with a different sweep; use another name")
+    if stored is None:
+        study.set_user_attr("spec", mine)
+    if spec.mode == "grid":
+        # skip_if_exists makes a relaunch add only new points; two workers racing here can still enqueue a point
+        # twice, which the duplicate check in the objective resolves.
+        have = {t.params.get("point") for t in study.get_trials(deepcopy=False)} | {
+            t.system_attrs.get("fixed_params", {}).get("point") for t in study.get_trials(deepcopy=False)}
+        for key in spec.grid():
+            if key not in have:
+                study.enqueue_trial({"point": key}, skip_if_exists=True)
+    return study
+
+
+def _counts(study: optuna.Study) -> dict:
+    c = {s: 0 for s in ("done", "running", "waiting", "failed", "duplicate")}
+    for t in study.get_trials(deepcopy=False):
+        if t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and t.user_attrs.get("status") == "diverged"):
+            c["done"] += 1
+        elif t.state == TrialState.RUNNING:
+            c["running"] += 1
+        elif t.state == TrialState.WAITING:
+            c["waiting"] += 1
+        elif t.state == TrialState.FAIL:
+            c["failed"] += 1
+        else:
+            c["duplicate"] += 1
+    return c
+
+
+def _duplicate_of(study: optuna.Study, trial: optuna.Trial, key: str) -> int | None:
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED)):
+        if t.number == trial.number or t.params.get("point") != key:
+            continue
+        done = t.state == TrialState.COMPLETE or t.user_attrs.get("status") == "diverged"
+        if done or (t.state == TrialState.RUNNING and t.number < trial.number):
+            return t.number
+    return None
+
+
+class Worker:
+    """One process working on a sweep: run `Worker(spec, url, results).run()` on as many machines as you like."""
+
+    def __init__(self, spec: SweepSpec, storage_url: str, results_dir: Path, options: RunOptions = RunOptions(),
+                 log=print):
+        self.spec, self.url, self.results_dir = spec, database_url(storage_url), Path(results_dir)
+        self.options, self.log = options, log
+        self.store = RunStore(self.url)
+        self.study = open_study(spec, self.url)
+        self.points = spec.grid()
+        self.started, self.finished_here = time.time(), 0
+
+    # -- one trial -----------------------------------------------------------------------------------------------------
+    def _train(self, trial: optuna.Trial, config: TrainConfig, seed: int) -> float:
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        result = train_run(config, seed, run_dir_for(self.results_dir, config, seed), self.options)
+        run_id = self.store.record(result)
+        for k, v in (("config_hash", config.hash), ("seed", seed), ("run_id", run_id), ("status", result.status),
+                     ("params", result.measures.get("params_total")), ("test_acc", result.test_acc),
+                     ("val_acc", result.val_acc), ("wall_time_s", result.wall_time_s)):
+            trial.set_user_attr(k, v)
+        self.finished_here += 1
+        if result.status != "finished":
+            raise optuna.TrialPruned(f"diverged: {result.error}")
+        return result.val_acc
+
+    def grid_objective(self, trial: optuna.Trial) -> float:
+        frozen = self.study._storage.get_trial(trial._trial_id)
+        if "fixed_params" not in frozen.system_attrs and "point" not in frozen.params:
+            trial.set_user_attr("status", "no queued work")  # the queue emptied between our look and our ask
+            raise optuna.TrialPruned("no queued work")
+        key = trial.suggest_categorical("point", list(self.points))
+        other = _duplicate_of(self.study, trial, key)
+        if other is not None:
+            trial.set_user_attr("status", f"duplicate of trial {other}")
+            raise optuna.TrialPruned(f"duplicate of trial {other}")
+        config, seed = self.points[key]
+        return self._train(trial, config, seed)
+
+    def search_objective(self, trial: optuna.Trial) -> tuple[float, float]:
+        s = self.spec
+        dataset = trial.suggest_categorical("dataset", list(s.datasets))
+        family = trial.suggest_categorical("family", list(s.families))
+        budget = trial.suggest_int("budget", min(s.budgets), max(max(s.budgets), min(s.budgets) + 1), log=True)
+        optimizer = trial.suggest_categorical("optimizer", list(s.optimizers))
+        augment = trial.suggest_categorical("augment", list(s.augment))
+        epochs = trial.suggest_categorical("epochs", list(s.epochs))
+        try:
+            config = s.config(dataset, family, budget, optimizer, augment, epochs)
+            get_family(family)
+            val = self._train(trial, config, s.seeds[0])
+        except SmallnetsError as e:  # e.g. a budget below this family's minimum: not a failure of the sweep
+            trial.set_user_attr("status", f"infeasible: {e}")
+            raise optuna.TrialPruned(str(e)) from None
+        return val, float(trial.user_attrs["params"])
+
+    # -- the loop ------------------------------------------------------------------------------------------------------
+    def progress(self) -> str:
+        c = _counts(self.study)
+        total = len(self.points) if self.spec.mode == "grid" else self.spec.trials
+        complete = [t for t in self.study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+                    if t.user_attrs.get("params")]
+        front = pareto_front([(t.user_attrs["params"], t.user_attrs["val_acc"], t.number) for t in complete])
+        best = " ".join(f"{p / 1000:.0f}k:{a:.1%}" for p, a, _ in front[:6])
+        times = [t.user_attrs["wall_time_s"] for t in complete if t.user_attrs.get("wall_time_s")]
+        left = max(0, total - c["done"])
+        eta = ""
+        if times and left:
+            per = sum(times) / len(times) / max(1, c["running"] or 1)
+            eta = f" | ETA {int(per * left // 60)}m{int(per * left % 60):02d}s"
+        return (f"sweep {self.spec.name}: {c['done']}/{total} done, {c['running']} running, {c['failed']} failed "
+                f"(re-run), {c['duplicate']} skipped | best so far (val) {best or '-'}{eta}")
+
+    def run(self, max_trials: int | None = None) -> dict:
+        """Work until the sweep is complete (or `max_trials` trials were run here); returns the final counts."""
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        logging.getLogger("optuna").setLevel(logging.WARNING)
+        stop = (lambda: max_trials is not None and self.finished_here >= max_trials)
+        if self.spec.mode == "search":
+            callbacks = [optuna.study.MaxTrialsCallback(self.spec.trials, states=(TrialState.COMPLETE,
+                                                                                  TrialState.PRUNED)),
+                         lambda study, t: (self.log(self.progress()), study.stop() if stop() else None)]
+            self.study.optimize(self.search_objective, callbacks=callbacks, catch=(Exception,))
+            return _counts(self.study)
+        while not stop():
+            with warnings.catch_warnings():  # fail_stale_trials is marked experimental; it is the documented way
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                fail_stale_trials(self.study)  # a dead worker's trial goes back to the queue
+            c = _counts(self.study)
+            if c["waiting"]:
+                self.study.optimize(self.grid_objective, n_trials=1, catch=(Exception,))
+                self.log(self.progress())
+            elif c["running"]:  # others are busy, or died: wait until they finish or their heartbeat goes stale
+                time.sleep(min(self.spec.heartbeat_interval, 5))
+            else:
+                break
+        return _counts(self.study)
+
+    def close(self) -> None:
+        self.store.close()
