@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda if available)")
     t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     t.add_argument("--compile", action="store_true", help="torch.compile the model")
+    t.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
     t.add_argument("--progress", default="auto", choices=("auto", "bar", "lines", "none"))
     t.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
     t.add_argument("--force", action="store_true", help="train again even if this config and seed are recorded")
@@ -134,6 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a training setting for every run, e.g. --set batch_size=256 (repeatable)")
     sw.add_argument("--max-trials", type=int, help="stop this worker after this many trials")
     sw.add_argument("--device")
+    sw.add_argument("--threads", type=int, help="CPU threads for this worker (use 1 per worker when several "
+                                                 "workers share one machine's cores)")
     sw.add_argument("--progress", default="none", choices=("auto", "bar", "lines", "none"),
                     help="per-run progress (the sweep prints a line after each trial)")
     _add_results(sw)
@@ -456,6 +459,12 @@ COMMANDS = {"train": cmd_train, "measure": cmd_measure, "models": cmd_models, "r
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "threads", None):
+        if args.threads < 1:
+            print(f"smallnets: error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+            return 2
+        import torch
+        torch.set_num_threads(args.threads)
     try:
         return COMMANDS[args.command](args)
     except SmallnetsError as e:

@@ -6,7 +6,7 @@ for many workers on many machines, each running the same command. Results land i
 
 Grid mode enqueues every grid point once as a WAITING trial; workers pop them (the storage hands each to exactly one
 worker). Workers send heartbeats; a trial whose worker died is failed by the next worker that looks and re-enqueued
-by RetryFailedTrialCallback, and its run resumes from its last checkpoint when the run folder is shared. A trial
+by Optuna's retry callback, and its run resumes from its last checkpoint when the run folder is shared. A trial
 that is not from the queue, or whose point is already done or held by a lower-numbered trial, is pruned as a
 duplicate, so each point is completed exactly once. Search mode is Optuna multi-objective optimisation (maximise
 validation accuracy, minimise parameters) over families, budgets and optimizers, with an explicit sampler and seed.
@@ -31,8 +31,13 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 import optuna
-from optuna.storages import RetryFailedTrialCallback, fail_stale_trials
+from optuna.storages import fail_stale_trials
 from optuna.trial import TrialState
+
+try:  # Optuna >= 4.9 names it after what it does; older releases call it RetryFailedTrialCallback
+    from optuna.storages import RetryHeartbeatStaleTrialCallback as RetryStaleTrial
+except ImportError:
+    from optuna.storages import RetryFailedTrialCallback as RetryStaleTrial
 
 from .config import OPTIMIZERS, TrainConfig, parse_count
 from .data import SPECS
@@ -164,10 +169,12 @@ def load_spec(path: str | Path) -> SweepSpec:
 # ----------------------------------------------------------------------------------------------------------------------
 
 def make_storage(url: str, spec: SweepSpec) -> optuna.storages.RDBStorage:
-    return optuna.storages.RDBStorage(
-        url, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
-        heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=spec.max_retry),
-        engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None)
+    with warnings.catch_warnings():  # heartbeats and the retry callback are marked experimental; they are the
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # documented fault-tolerance pattern
+        return optuna.storages.RDBStorage(
+            url, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
+            heartbeat_stale_trial_callback=RetryStaleTrial(max_retry=spec.max_retry),
+            engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None)
 
 
 def _sampler(spec: SweepSpec) -> optuna.samplers.BaseSampler:
@@ -178,25 +185,38 @@ def _sampler(spec: SweepSpec) -> optuna.samplers.BaseSampler:
     return optuna.samplers.TPESampler(seed=spec.sampler_seed)
 
 
-def open_study(spec: SweepSpec, url: str) -> optuna.Study:
+def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> optuna.Study:
+    """Create the study (and, in grid mode, enqueue its points), or join it if it exists.
+
+    Creating the study is atomic in the database, so exactly one worker becomes its creator and enqueues the grid;
+    the others wait for its 'enqueued' mark. Where that never comes (the creator died while enqueuing) or the grid
+    grew, a joining worker adds the missing points itself; a point enqueued twice that way is pruned as a duplicate
+    in the objective, never run twice.
+    """
     storage = make_storage(url, spec)
     directions = ["maximize"] if spec.mode == "grid" else ["maximize", "minimize"]
-    study = optuna.create_study(study_name=spec.name, storage=storage, directions=directions, load_if_exists=True,
-                                sampler=_sampler(spec))
-    stored = study.user_attrs.get("spec")
     mine = json.dumps(dataclasses.asdict(spec), sort_keys=True, default=list)
+    try:
+        study = optuna.create_study(study_name=spec.name, storage=storage, directions=directions,
+                                    sampler=_sampler(spec))
+        study.set_user_attr("spec", mine)
+        creator = True
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=spec.name, storage=storage, sampler=_sampler(spec))
+        creator = False
+    stored = study.user_attrs.get("spec")
     if stored is not None and json.loads(stored) != json.loads(mine):
         raise SmallnetsError(f"study '{spec.name}' already exists with a different sweep; use another name")
-    if stored is None:
-        study.set_user_attr("spec", mine)
     if spec.mode == "grid":
-        # skip_if_exists makes a relaunch add only new points; two workers racing here can still enqueue a point
-        # twice, which the duplicate check in the objective resolves.
-        have = {t.params.get("point") for t in study.get_trials(deepcopy=False)} | {
-            t.system_attrs.get("fixed_params", {}).get("point") for t in study.get_trials(deepcopy=False)}
+        deadline = time.time() + (0 if creator else wait_for_creator_s)
+        while not study.user_attrs.get("enqueued") and time.time() < deadline:
+            time.sleep(0.5)
+        queued = {t.params.get("point") or t.system_attrs.get("fixed_params", {}).get("point")
+                  for t in study.get_trials(deepcopy=False)}
         for key in spec.grid():
-            if key not in have:
-                study.enqueue_trial({"point": key}, skip_if_exists=True)
+            if key not in queued:
+                study.enqueue_trial({"point": key})
+        study.set_user_attr("enqueued", True)
     return study
 
 

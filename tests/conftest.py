@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[1]
 def shared_data_dir() -> Path | None:
     for candidate in (os.environ.get("SMALLNETS_DATA"), REPO.parent / "shared" / "data"):
         if candidate and (Path(candidate) / "cifar10_exact_sample.npz").is_file():
-            return Path(candidate)
+            return Path(candidate).resolve()
     return None
 
 

@@ -1,0 +1,257 @@
+"""Sweeps end to end: grid on SQLite, resume after SIGKILL, bad sweep files, search mode; PostgreSQL with two
+worker processes and a worker killed mid-trial (skipped, with the reason, where PostgreSQL cannot be started)."""
+
+import glob
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from smallnets.errors import SmallnetsError
+from smallnets.store import RunStore
+from smallnets.sweep import SweepSpec, Worker, load_spec, spec_from_dict
+from smallnets.train import RunOptions
+
+TINY_TRAIN = {"train_limit": 256, "val_size": 200, "batch_size": 64}
+SPEC_TOML = """
+name = "{name}"
+datasets = ["cifar10_sample"]
+families = ["resnet", "mlp"]
+budgets = ["4k", "8k"]
+optimizers = ["sgdm"]
+seeds = [0, 1]
+epochs = [{epochs}]
+heartbeat_interval = 1
+grace_period = 3
+
+[train]
+train_limit = 256
+val_size = 200
+batch_size = 64
+"""
+
+
+def complete_points(url: str, name: str) -> Counter:
+    study = optuna.load_study(study_name=name, storage=url)
+    return Counter(t.params["point"] for t in study.get_trials(states=(TrialState.COMPLETE,)))
+
+
+def test_grid_sweep_on_sqlite_end_to_end(sample_dir, tmp_path):
+    spec = spec_from_dict({"name": "g", "datasets": ["cifar10_sample"], "families": ["resnet", "mlp"],
+                           "budgets": ["4k"], "optimizers": ["sgdm", "adam"], "seeds": [0], "epochs": [1],
+                           "train": TINY_TRAIN})
+    lines = []
+    worker = Worker(spec, str(tmp_path / "results.sqlite"), tmp_path, RunOptions(progress="none",
+                                                                                 data_dir=str(sample_dir)),
+                    log=lines.append)
+    counts = worker.run()
+    worker.close()
+    assert counts["done"] == 4 and counts["failed"] == 0 and counts["duplicate"] == 0
+    assert "4/4 done" in lines[-1]
+    url = f"sqlite:///{tmp_path / 'results.sqlite'}"
+    assert set(complete_points(url, "g").values()) == {1} and len(complete_points(url, "g")) == 4
+    with RunStore(tmp_path / "results.sqlite") as store:
+        rows = store.runs()
+    assert len(rows) == 4 and {r["model"] for r in rows} == {"resnet", "mlp"}
+    assert all(r["params_total"] <= 4000 and r["status"] == "finished" for r in rows)
+    # A relaunch finds nothing to do and trains nothing.
+    again = Worker(spec, str(tmp_path / "results.sqlite"), tmp_path, RunOptions(progress="none",
+                                                                                data_dir=str(sample_dir)))
+    assert again.run()["done"] == 4 and again.finished_here == 0
+    again.close()
+
+
+def _sweep_cmd(spec_path, storage, results, sample_dir):
+    return [sys.executable, "-m", "smallnets.cli", "sweep", "--config", str(spec_path), "--storage", storage,
+            "--results", str(results), "--data-dir", str(sample_dir), "--device", "cpu", "--threads", "1"]
+
+
+def _wait_for_running_trial(url, name, proc, timeout=120):
+    """Until a trial of worker process `proc` is RUNNING."""
+    pid = proc.pid
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"worker {pid} exited early: {proc.stderr.read()[-2000:]}")
+        try:
+            study = optuna.load_study(study_name=name, storage=url)
+            for t in study.get_trials(states=(TrialState.RUNNING,)):
+                if t.user_attrs.get("worker", "").endswith(f":{pid}"):
+                    return t
+        except (KeyError, Exception):  # the study may not exist yet
+            pass
+        time.sleep(0.05)
+    raise AssertionError("no running trial appeared")
+
+
+def _state(url, name, number):
+    return optuna.load_study(study_name=name, storage=url).trials[number].state
+
+
+def test_sqlite_sweep_resumes_after_sigkill(sample_dir, tmp_path):
+    spec_path = tmp_path / "sweep.toml"
+    spec_path.write_text(SPEC_TOML.format(name="k", epochs=3))
+    url = f"sqlite:///{tmp_path / 'results.sqlite'}"
+    cmd = _sweep_cmd(spec_path, url, tmp_path, sample_dir)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    killed_trial = _wait_for_running_trial(url, "k", proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert _state(url, "k", killed_trial.number) == TrialState.RUNNING  # killed mid-trial
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    points = complete_points(url, "k")
+    assert len(points) == 8 and set(points.values()) == {1}  # every point complete exactly once
+    study = optuna.load_study(study_name="k", storage=url)
+    failed = study.get_trials(states=(TrialState.FAIL,))
+    assert [t.number for t in failed] == [killed_trial.number]  # the killed trial was failed and re-run
+    with RunStore(url) as store:
+        rows = store.runs()
+    assert len(rows) == 8 and len({(r["config_hash"], r["seed"]) for r in rows}) == 8
+
+
+def test_bad_sweep_files(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nfamilies = ["resnet", "alexnet"]\n')
+    with pytest.raises(SmallnetsError, match=r"bad.toml: unknown family 'alexnet'; expected one of: "):
+        load_spec(bad)
+    bad.write_text('name = "x"\nbudgets = ["10q"]\n')
+    with pytest.raises(SmallnetsError, match="budget '10q' is not a count"):
+        load_spec(bad)
+    bad.write_text('name = "x"\ncolour = "red"\n')
+    with pytest.raises(SmallnetsError, match="unknown key\\(s\\) colour"):
+        load_spec(bad)
+    bad.write_text('name = "x\n')
+    with pytest.raises(SmallnetsError, match="not valid TOML"):
+        load_spec(bad)
+    yml = tmp_path / "s.yaml"
+    yml.write_text("name: y\nfamilies: [mlp]\ntrain: {val_size: 0}\n")
+    with pytest.raises(SmallnetsError, match="val_size must be > 0"):
+        load_spec(yml)
+    yml.write_text("name: y\nfamilies: [mlp]\ntrain: {epochz: 3}\n")
+    with pytest.raises(SmallnetsError, match="unknown train setting"):
+        load_spec(yml)
+    yml.write_text("name: y\nfamilies: mlp\nbudgets: 20k\n")
+    assert load_spec(yml).families == ("mlp",) and load_spec(yml).budgets == (20_000,)
+    with pytest.raises(SmallnetsError, match="not found"):
+        load_spec(tmp_path / "missing.toml")
+    from smallnets.cli import main
+    assert main(["sweep", "--config", str(bad)]) == 2
+
+
+def test_search_mode_multi_objective(sample_dir, tmp_path):
+    spec = SweepSpec(name="s", mode="search", datasets=("cifar10_sample",), families=("mlp", "resnet"),
+                     budgets=(3_000, 20_000), optimizers=("sgdm", "adam"), epochs=(1,), trials=5, sampler="tpe",
+                     sampler_seed=3, train=tuple(TINY_TRAIN.items()))
+    worker = Worker(spec, str(tmp_path / "r.sqlite"), tmp_path, RunOptions(progress="none", data_dir=str(sample_dir)),
+                    log=lambda _: None)
+    worker.run()
+    worker.close()
+    study = optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'r.sqlite'}")
+    finished = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(finished) == 5
+    complete = study.get_trials(states=(TrialState.COMPLETE,))
+    assert complete and all(len(t.values) == 2 and t.values[1] <= 20_000 for t in complete)
+    assert study.best_trials  # the Pareto set of (val acc up, parameters down)
+
+
+# ---- PostgreSQL ------------------------------------------------------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A real PostgreSQL server on a loopback port, in a temporary data directory."""
+    initdb = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or ([shutil.which("initdb")] if shutil.which(
+        "initdb") else [])
+    if not initdb:
+        pytest.skip("PostgreSQL server not installed (Debian: apt-get install postgresql); .ci/run installs it")
+    try:
+        import psycopg
+    except ImportError:
+        pytest.skip("psycopg not installed (pip install 'smallnets[postgres]')")
+    bindir = Path(initdb[-1]).parent
+    as_user = []
+    folder = Path(tempfile.mkdtemp(prefix="smallnets-pg-"))
+    if os.getuid() == 0:  # PostgreSQL refuses to run as root
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser: cannot start PostgreSQL as its own user")
+        as_user = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(folder, "postgres")
+    data = folder / "data"
+    init = subprocess.run(as_user + [str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "smallnets"],
+                          capture_output=True, text=True)
+    if init.returncode:
+        pytest.skip(f"initdb failed: {init.stderr.strip().splitlines()[-1] if init.stderr.strip() else init.returncode}")
+    port = _free_port()
+    server = subprocess.Popen(as_user + [str(bindir / "postgres"), "-D", str(data), "-p", str(port), "-k", str(folder),
+                                         "-h", "127.0.0.1"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while True:
+        try:
+            conn = psycopg.connect(host="127.0.0.1", port=port, user="smallnets", dbname="postgres", autocommit=True)
+            break
+        except psycopg.OperationalError:
+            if time.time() > deadline or server.poll() is not None:
+                server.kill()
+                pytest.skip(f"PostgreSQL did not start: {server.stderr.read().decode()[-300:]}")
+            time.sleep(0.2)
+    conn.execute("CREATE DATABASE sweeps")
+    conn.close()
+    yield f"postgresql://smallnets@127.0.0.1:{port}/sweeps"
+    server.terminate()
+    server.wait(timeout=30)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_two_workers_on_postgres_with_one_killed(sample_dir, tmp_path, postgres_url):
+    """Two worker processes share one study; one is SIGKILLed mid-trial; every point is completed exactly once."""
+    spec_path = tmp_path / "sweep.toml"
+    spec_path.write_text(SPEC_TOML.format(name="pg", epochs=3))
+    cmd = _sweep_cmd(spec_path, postgres_url, tmp_path, sample_dir)
+    a = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    b = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed_trial = _wait_for_running_trial(postgres_url, "pg", a)
+    a.send_signal(signal.SIGKILL)
+    a.wait()
+    assert _state(postgres_url, "pg", killed_trial.number) in (TrialState.RUNNING, TrialState.FAIL)  # mid-trial
+    out, err = b.communicate(timeout=300)
+    assert b.returncode == 0, err
+    points = complete_points(postgres_url, "pg")
+    assert len(points) == 8 and set(points.values()) == {1}
+    study = optuna.load_study(study_name="pg", storage=postgres_url)
+    assert killed_trial.number in [t.number for t in study.get_trials(states=(TrialState.FAIL,))]
+    workers = Counter(t.user_attrs["worker"].split(":")[1] for t in study.get_trials(states=(TrialState.COMPLETE,)))
+    assert str(b.pid) in workers  # the survivor finished the rest, the killed trial included
+    with RunStore(postgres_url) as store:
+        rows = store.runs()
+    assert len(rows) == 8 and len({(r["config_hash"], r["seed"]) for r in rows}) == 8
+    assert all(r["status"] == "finished" for r in rows)
+
+
+def test_two_workers_share_postgres_without_duplicates(sample_dir, tmp_path, postgres_url):
+    spec_path = tmp_path / "sweep.toml"
+    spec_path.write_text(SPEC_TOML.format(name="pg2", epochs=1))
+    cmd = _sweep_cmd(spec_path, postgres_url, tmp_path, sample_dir)
+    procs = [subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    points = complete_points(postgres_url, "pg2")
+    assert len(points) == 8 and set(points.values()) == {1}
+    study = optuna.load_study(study_name="pg2", storage=postgres_url)
+    workers = {t.user_attrs["worker"] for t in study.get_trials(states=(TrialState.COMPLETE,))}
+    assert len(workers) == 2  # both did work
