@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
-import logging
 import os
 import socket
 import time
@@ -251,6 +250,7 @@ class Worker:
 
     def __init__(self, spec: SweepSpec, storage_url: str, results_dir: Path, options: RunOptions = RunOptions(),
                  log=print):
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.spec, self.url, self.results_dir = spec, database_url(storage_url), Path(results_dir)
         self.options, self.log = options, log
         self.store = RunStore(self.url)
@@ -321,8 +321,6 @@ class Worker:
 
     def run(self, max_trials: int | None = None) -> dict:
         """Work until the sweep is complete (or `max_trials` trials were run here); returns the final counts."""
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
-        logging.getLogger("optuna").setLevel(logging.WARNING)
         stop = (lambda: max_trials is not None and self.finished_here >= max_trials)
         if self.spec.mode == "search":
             callbacks = [optuna.study.MaxTrialsCallback(self.spec.trials, states=(TrialState.COMPLETE,
