@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda if available)")
     t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
-    t.add_argument("--compile", action="store_true", help="torch.compile the model")
+    t.add_argument("--compile", nargs="?", const="default", choices=("default", "reduce-overhead", "max-autotune"),
+                   help="torch.compile the model; reduce-overhead uses CUDA graphs")
     t.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
     t.add_argument("--progress", default="auto", choices=("auto", "bar", "lines", "none"))
     t.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
@@ -134,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="a training setting for every run, e.g. --set batch_size=256 (repeatable)")
     sw.add_argument("--max-trials", type=int, help="stop this worker after this many trials")
+    sw.add_argument("--workers", default="auto",
+                    help="trials at once on this machine: a number, or auto (several on a GPU for small models, "
+                         "1 on a CPU)")
     sw.add_argument("--device")
     sw.add_argument("--threads", type=int, help="CPU threads for this worker (use 1 per worker when several "
                                                  "workers share one machine's cores)")
@@ -198,7 +202,8 @@ def cmd_train(args) -> int:
             print(f"already recorded: run {row['id']} ({config.hash}, seed {args.seed}): "
                   f"test {row['test_acc']:.2%} on {row['data_label']}; --force trains again")
             return 0
-        options = RunOptions(device=args.device, amp=not args.no_amp, compile=args.compile, progress=args.progress,
+        options = RunOptions(device=args.device, amp=not args.no_amp, compile=args.compile or False,
+                             progress=args.progress,
                              data_dir=args.data_dir, download=False if args.no_download else None)
         result = train_run(config, args.seed, run_dir, options)
         run_id = store.record(result)
@@ -338,7 +343,23 @@ def _existing_storage(args) -> str:
     return path
 
 
-def cmd_sweep(args) -> int:
+def _strip_workers(argv: list[str]) -> list[str]:
+    """The sweep arguments without --workers/--threads, which the parent sets for each child."""
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a in ("--workers", "--threads"):
+            skip = True
+            continue
+        if a.startswith(("--workers=", "--threads=")):
+            continue
+        out.append(a)
+    return out
+
+
+def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     from .config import parse_knob
     from .sweep import Worker, load_spec, spec_from_dict
     import dataclasses
@@ -355,6 +376,24 @@ def cmd_sweep(args) -> int:
     if not raw.get("name"):
         raise SmallnetsError("a sweep needs a name: --name NAME or 'name' in the sweep file")
     spec = spec_from_dict(raw, "sweep")
+    if args.workers == "auto":
+        from .sweep import choose_workers
+        workers = choose_workers(spec, args.device)
+    else:
+        try:
+            workers = int(args.workers)
+        except ValueError:
+            workers = 0
+        if workers < 1:
+            raise SmallnetsError(f"--workers must be a positive number or auto, got '{args.workers}'")
+    if workers > 1:
+        from .sweep import run_concurrent
+        argv = sys.argv[2:] if argv_in is None else argv_in
+        counts = run_concurrent(_strip_workers(argv), workers, spec, _storage(args),
+                                _results_dir(args) / "sweep-logs", args.threads)
+        print(f"sweep {spec.name}: {counts['done']} done, {counts['failed']} failed and re-run, "
+              f"{counts['duplicate']} skipped")
+        return 0
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir)
     worker = Worker(spec, _storage(args), _results_dir(args), options)
@@ -466,6 +505,8 @@ def main(argv: list[str] | None = None) -> int:
         import torch
         torch.set_num_threads(args.threads)
     try:
+        if args.command == "sweep":  # the concurrent executor re-launches itself with the same arguments
+            return cmd_sweep(args, list(argv)[1:] if argv is not None else None)
         return COMMANDS[args.command](args)
     except SmallnetsError as e:
         print(f"smallnets: error: {e}", file=sys.stderr)

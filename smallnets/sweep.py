@@ -192,6 +192,7 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
     grew, a joining worker adds the missing points itself; a point enqueued twice that way is pruned as a duplicate
     in the objective, never run twice.
     """
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = make_storage(url, spec)
     directions = ["maximize"] if spec.mode == "grid" else ["maximize", "minimize"]
     mine = json.dumps(dataclasses.asdict(spec), sort_keys=True, default=list)
@@ -250,7 +251,6 @@ class Worker:
 
     def __init__(self, spec: SweepSpec, storage_url: str, results_dir: Path, options: RunOptions = RunOptions(),
                  log=print):
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.spec, self.url, self.results_dir = spec, database_url(storage_url), Path(results_dir)
         self.options, self.log = options, log
         self.store = RunStore(self.url)
@@ -344,3 +344,57 @@ class Worker:
 
     def close(self) -> None:
         self.store.close()
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Several trials at once on one machine
+
+def choose_workers(spec: SweepSpec, device: str | None = None) -> int:
+    """How many trials to run at once here. A <= 100k-parameter model leaves a GPU mostly idle between its small
+    kernels, so several processes share it; on a CPU one worker with every core is as fast as several sharing them."""
+    import torch
+    on_cuda = (device or ("cuda" if torch.cuda.is_available() else "cpu")).startswith("cuda")
+    if not on_cuda:
+        return 1
+    largest = max(spec.budgets)
+    by_size = 8 if largest <= 100_000 else 4 if largest <= 1_000_000 else 2
+    free, _ = torch.cuda.mem_get_info()
+    # Each worker holds the uint8 dataset (150 MiB for CIFAR), the CUDA context and its activations: ~2 GiB is ample
+    # below a few M parameters at batch 128-512.
+    return max(1, min(by_size, int(0.8 * free // (2 << 30))))
+
+
+def run_concurrent(argv: list[str], workers: int, spec: SweepSpec, storage_url: str, log_dir: Path,
+                   threads: int | None = None, poll_s: float = 5.0, log=print) -> dict:
+    """Run `workers` worker processes (`smallnets sweep` with `argv`) on one study and report progress until all
+    exit. The study is created (and the grid enqueued) here first, so the workers only join it."""
+    import subprocess
+    import sys
+    study = open_study(spec, database_url(storage_url))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    cores = os.cpu_count() or 1
+    threads = threads or max(1, cores // workers)
+    procs, logs = [], []
+    for i in range(workers):
+        out = open(log_dir / f"{spec.name}-worker{i}.log", "ab")
+        logs.append(out)
+        procs.append(subprocess.Popen([sys.executable, "-m", "smallnets.cli", "sweep", *argv, "--workers", "1",
+                                       "--threads", str(threads)], stdout=out, stderr=subprocess.STDOUT))
+    log(f"sweep {spec.name}: {workers} workers ({threads} CPU thread(s) each), logs in {log_dir}")
+    try:
+        while any(p.poll() is None for p in procs):
+            time.sleep(poll_s)
+            c = _counts(study)
+            total = len(spec.grid()) if spec.mode == "grid" else spec.trials
+            log(f"sweep {spec.name}: {c['done']}/{total} done, {c['running']} running, {c['failed']} failed (re-run)")
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        raise
+    finally:
+        for out in logs:
+            out.close()
+    bad = [i for i, p in enumerate(procs) if p.returncode]
+    if bad:
+        raise SmallnetsError(f"worker(s) {bad} of sweep '{spec.name}' failed; see {log_dir}")
+    return _counts(study)

@@ -255,3 +255,29 @@ def test_two_workers_share_postgres_without_duplicates(sample_dir, tmp_path, pos
     study = optuna.load_study(study_name="pg2", storage=postgres_url)
     workers = {t.user_attrs["worker"] for t in study.get_trials(states=(TrialState.COMPLETE,))}
     assert len(workers) == 2  # both did work
+
+
+def test_concurrent_executor_two_workers_on_cpu(sample_dir, tmp_path, capsys):
+    """`--workers 2` runs two worker processes on one study; each point is trained once, by one of them."""
+    from smallnets.cli import main
+    spec_path = tmp_path / "sweep.toml"
+    spec_path.write_text(SPEC_TOML.format(name="c", epochs=1))
+    argv = ["sweep", "--config", str(spec_path), "--results", str(tmp_path), "--data-dir", str(sample_dir),
+            "--device", "cpu", "--workers", "2", "--threads", "1"]
+    assert main(argv) == 0
+    assert "2 workers (1 CPU thread(s) each)" in capsys.readouterr().out
+    url = f"sqlite:///{tmp_path / 'results.sqlite'}"
+    points = complete_points(url, "c")
+    assert len(points) == 8 and set(points.values()) == {1}
+    study = optuna.load_study(study_name="c", storage=url)
+    assert len({t.user_attrs["worker"] for t in study.get_trials(states=(TrialState.COMPLETE,))}) == 2
+    assert len(list((tmp_path / "sweep-logs").glob("c-worker*.log"))) == 2
+    with RunStore(url) as store:
+        assert len(store.runs()) == 8
+    assert main(argv[:-4] + ["--workers", "0"]) == 2
+
+
+def test_choose_workers_on_cpu_is_one():
+    from smallnets.sweep import choose_workers
+    spec = SweepSpec(name="x", datasets=("cifar10_sample",), families=("mlp",), budgets=(10_000,))
+    assert choose_workers(spec, "cpu") == 1

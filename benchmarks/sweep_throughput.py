@@ -1,0 +1,115 @@
+"""Sweep throughput: the same fixed sweep run one trial at a time and with the concurrent executor, side by side.
+
+Prints, for both: wall time, training images/s over the whole sweep, mean GPU utilisation (sampled with nvidia-smi
+where there is a GPU), and the test accuracy of the runs (mean +- std, and the mean difference between the same
+config and seed in the two modes: they must agree within seed noise).
+
+    python benchmarks/sweep_throughput.py --device cuda --runs 32 --epochs 10            # the target setting
+    python benchmarks/sweep_throughput.py --device cpu --runs 4 --epochs 1 --dataset cifar10_sample --train-limit 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+FAMILIES = ["resnet", "shallow_cnn", "mobilenet_v2", "squeezenet"]
+BUDGETS = ["25k", "50k", "75k", "100k"]
+
+
+def sweep_file(path: Path, name: str, args) -> None:
+    """`runs` grid points: families x budgets x seeds, all <= 100k parameters."""
+    seeds = max(1, args.runs // (len(FAMILIES) * len(BUDGETS)))
+    families = FAMILIES[: max(1, min(len(FAMILIES), args.runs // len(BUDGETS)))]
+    budgets = BUDGETS[: max(1, min(len(BUDGETS), args.runs // len(families)))]
+    train = {"batch_size": args.batch_size}
+    if args.train_limit:
+        train["train_limit"] = args.train_limit
+    if args.dataset == "cifar10_sample":
+        train["val_size"] = 500
+    path.write_text(json.dumps({"name": name, "datasets": [args.dataset], "families": families, "budgets": budgets,
+                                "seeds": list(range(seeds)), "epochs": [args.epochs], "train": train}))
+
+
+class GpuSampler(threading.Thread):
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.samples, self.running = [], shutil.which("nvidia-smi") is not None
+
+    def run(self):
+        while self.running:
+            out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
+                                 capture_output=True, text=True)
+            if out.returncode == 0 and out.stdout.strip():
+                self.samples.append(float(out.stdout.split()[0]))
+            time.sleep(0.5)
+
+    def mean(self):
+        self.running = False
+        return statistics.fmean(self.samples) if self.samples else None
+
+
+def run_mode(args, workdir: Path, workers: str) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
+    spec = workdir / "sweep.yaml"  # JSON is valid YAML
+    sweep_file(spec, f"bench-{workers}", args)
+    cmd = [sys.executable, "-m", "smallnets.cli", "sweep", "--config", str(spec), "--results", str(workdir),
+           "--workers", workers]
+    if args.device:
+        cmd += ["--device", args.device]
+    gpu = GpuSampler()
+    gpu.start()
+    start = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    wall = time.perf_counter() - start
+    util = gpu.mean()
+    from smallnets.store import RunStore
+    with RunStore(workdir / "results.sqlite") as store:
+        rows = store.runs()
+        images = sum(sum(e["images_per_s"] * e["epoch_time_s"] for e in store.epochs(r["id"])) for r in rows)
+    return {"wall_s": wall, "images_per_s": images / wall, "gpu_util": util, "runs": len(rows),
+            "acc": {(r["config_hash"], r["seed"]): r["test_acc"] for r in rows}}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=32)
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--dataset", default="cifar10")
+    p.add_argument("--train-limit", type=int)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--device")
+    p.add_argument("--workers", default="auto", help="concurrent side: a number or auto")
+    args = p.parse_args()
+
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode, workers in (("one at a time", "1"), ("concurrent", args.workers)):
+            results[mode] = run_mode(args, Path(tmp) / mode.replace(" ", "_"), workers)
+    import torch
+    device = torch.cuda.get_device_name() if (args.device or "").startswith("cuda") else "CPU"
+    print(f"{results['one at a time']['runs']} runs of <= 100k-parameter models, {args.epochs} epochs each, on "
+          f"{args.dataset}, {device}, torch {torch.__version__}")
+    base = results["one at a time"]
+    for mode, r in results.items():
+        accs = list(r["acc"].values())
+        util = f"{r['gpu_util']:.0f}%" if r["gpu_util"] is not None else "n/a"
+        print(f"  {mode:14s} wall {r['wall_s']:7.1f} s  {r['images_per_s']:10,.0f} images/s  "
+              f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc "
+              f"{100 * statistics.fmean(accs):.2f} +- {100 * (statistics.stdev(accs) if len(accs) > 1 else 0):.2f}")
+    paired = [results["concurrent"]["acc"][k] - v for k, v in base["acc"].items() if k in results["concurrent"]["acc"]]
+    if paired:
+        print(f"  same config and seed, concurrent minus one-at-a-time: mean {100 * statistics.fmean(paired):+.2f} "
+              f"points, max |diff| {100 * max(map(abs, paired)):.2f} points")
+
+
+if __name__ == "__main__":
+    main()
