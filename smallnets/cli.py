@@ -163,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--method", help="only runs of this method (plain, pruned, distilled)")
     _add_results(rp)
 
+    jg = sub.add_parser("jpeg-gap", help="accuracy of trained runs on the 1,000 exact CIFAR-10 test images vs the "
+                                         "same images from the JPEG copy")
+    jg.add_argument("--runs", type=_csv_list, help="run ids (default: the runs of the cifar10 front)")
+    jg.add_argument("--device")
+    jg.add_argument("--json", action="store_true")
+    _add_results(jg)
+    _common_data(jg)
+
     ds = sub.add_parser("datasets", help="which datasets are found where, and how trustworthy they are")
     ds.add_argument("--check", action="store_true", help="load, validate and fingerprint each one found")
     _common_data(ds)
@@ -468,6 +476,52 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_jpeg_gap(args) -> int:
+    from .config import TrainConfig
+    from .data import DeviceBatches, exact_vs_jpeg_test_pairs, load_dataset
+    from .frontier import filter_rows, frontier, summarize
+    from .store import RunStore
+    from .train import evaluate, load_trained_model, resolve_device, run_dir_for
+    with RunStore(_existing_storage(args)) as store:
+        rows = store.runs()
+    if args.runs:
+        wanted = {int(r) for r in args.runs}
+        chosen = [r for r in rows if r["id"] in wanted]
+        if len(chosen) != len(wanted):
+            raise SmallnetsError(f"no run(s) {sorted(wanted - {r['id'] for r in chosen})} in the results database")
+    else:
+        front = frontier(summarize(filter_rows(rows, "cifar10")))
+        ids = {i for s in front for i in s.run_ids}
+        chosen = [r for r in rows if r["id"] in ids]
+        if not chosen:
+            raise SmallnetsError("no finished cifar10 runs to evaluate; pass --runs")
+    device = resolve_device(args.device)
+    sample = load_dataset("cifar10_sample", args.data_dir, download_missing=False)
+    jpeg = load_dataset("cifar10", args.data_dir, download_missing=False)
+    if jpeg.source.official:
+        raise SmallnetsError("cifar10 here is the official data, not the JPEG copy: there is no gap to measure")
+    x_exact, x_jpeg, y = exact_vs_jpeg_test_pairs(sample, jpeg)
+    out = []
+    for r in chosen:
+        cfg = TrainConfig.from_dict(json.loads(r["config_json"]))
+        run_dir = run_dir_for(_results_dir(args), cfg, r["seed"])
+        if not (run_dir / "model.pt").is_file():
+            raise SmallnetsError(f"run {r['id']}: no saved model at {run_dir / 'model.pt'}")
+        model = load_trained_model(run_dir, str(device))
+        accs = [evaluate(model, DeviceBatches(x, y, jpeg.spec, batch_size=1000, device=device), device)[1]
+                for x in (x_exact, x_jpeg)]
+        out.append({"run_id": r["id"], "model": r["model"], "params": r["params_total"], "exact_acc": accs[0],
+                    "jpeg_acc": accs[1], "exact_minus_jpeg": accs[0] - accs[1]})
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{len(y)} exact CIFAR-10 test images vs the same images from {jpeg.label}:")
+    for o in out:
+        print(f"  run {o['run_id']:>5}  {o['model']:14s} {o['params']:>10,} params  exact {100 * o['exact_acc']:6.2f}%  "
+              f"JPEG {100 * o['jpeg_acc']:6.2f}%  difference {100 * o['exact_minus_jpeg']:+.2f} points")
+    return 0
+
+
 def cmd_datasets(args) -> int:
     from .data import SPECS, candidate_sources, data_dir, load_source
     root = data_dir(args.data_dir)
@@ -492,7 +546,7 @@ def cmd_datasets(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "measure": cmd_measure, "models": cmd_models, "runs": cmd_runs,
-            "datasets": cmd_datasets, "sweep": cmd_sweep, "frontier": cmd_frontier, "report": cmd_report}
+            "datasets": cmd_datasets, "jpeg-gap": cmd_jpeg_gap, "sweep": cmd_sweep, "frontier": cmd_frontier, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -536,3 +536,24 @@ class DeviceBatches:
             sl = slice(i * self.batch_size, min(n, (i + 1) * self.batch_size))
             idx = order[sl] if order is not None else sl
             yield self._prepare(self.images[idx]), self.labels[idx]
+
+
+def exact_vs_jpeg_test_pairs(sample: Dataset, jpeg: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The exact CIFAR-10 test images of the sample (official test order) and the same images taken from the JPEG
+    copy, whose test split is class-major (all of class 0, then class 1, ..., official order within each class).
+    Returns (x_exact, x_jpeg, labels)."""
+    y = sample.y_test
+    per_class = len(jpeg.y_test) // jpeg.spec.num_classes
+    # Rank of each image among the earlier images of its class = its place within the class block of the copy.
+    rank = np.zeros(len(y), dtype=np.int64)
+    seen = np.zeros(jpeg.spec.num_classes, dtype=np.int64)
+    for i, c in enumerate(y):
+        rank[i], seen[c] = seen[c], seen[c] + 1
+    idx = y * per_class + rank
+    if not np.array_equal(jpeg.y_test[idx], y):
+        raise DataError("the JPEG copy's test labels are not in class-major order; cannot pair it with the sample")
+    x_jpeg = jpeg.x_test[idx]
+    mae = np.abs(x_jpeg.astype(np.int16) - sample.x_test.astype(np.int16)).mean()
+    if mae > 20:  # the copy differs by about 6 per channel; far more means the images do not correspond
+        raise DataError(f"paired images differ by {mae:.1f} per channel on average: not the same images")
+    return sample.x_test, x_jpeg, y

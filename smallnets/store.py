@@ -129,10 +129,22 @@ class RunStore:
         self.url = database_url(location)
         try:
             self.engine = make_engine(self.url)
-            metadata.create_all(self.engine)
+            self._create_tables()
         except (sa.exc.SQLAlchemyError, ImportError) as e:
             raise SmallnetsError(f"{location}: not a usable results database "
                                  f"({type(e).__name__}: {str(e).splitlines()[0]})") from None
+
+    def _create_tables(self, attempts: int = 5) -> None:
+        # Workers starting together all check for the tables, and all but one lose the race to create them;
+        # a loser finds them there when it looks again.
+        for attempt in range(attempts):
+            try:
+                metadata.create_all(self.engine)
+                return
+            except (sa.exc.ProgrammingError, sa.exc.IntegrityError, sa.exc.OperationalError):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
 
     def close(self) -> None:
         self.engine.dispose()

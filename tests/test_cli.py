@@ -66,3 +66,17 @@ def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):
     assert main(["datasets", "--data-dir", str(tmp_path), "--check"]) == 0
     out = capsys.readouterr().out
     assert "cifar10_sample" in out and "ok: 2,000 train / 1,000 test" in out
+
+
+def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
+    if not (sample_dir / "cifar10_jpeg_lossy.npz.xz").is_file():
+        pytest.skip("cifar10_jpeg_lossy.npz.xz not found beside the sample")
+    res = ["--results", str(tmp_path), "--data-dir", str(sample_dir)]
+    assert main(["train", "--model", "shallow_cnn", "--budget", "5k", "--dataset", "cifar10", "--epochs", "1",
+                 "--train-limit", "2000", "--val-size", "500", "--device", "cpu", *res]) == 0
+    capsys.readouterr()
+    assert main(["jpeg-gap", *res, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert 0 <= row["exact_acc"] <= 1 and 0 <= row["jpeg_acc"] <= 1 and row["model"] == "shallow_cnn"
+    assert abs(row["exact_minus_jpeg"]) < 0.1
+    assert main(["jpeg-gap", *res, "--runs", "99"]) == 2

@@ -323,3 +323,18 @@ def test_no_flip_for_digits_and_drop_last(small_counts, tmp_path):
     assert [len(y) for _, y in b] == [25, 25]
     full = data.DeviceBatches(ds.x_train, ds.y_train, ds.spec, batch_size=25)
     assert [len(y) for _, y in full] == [25, 25, 10]
+
+
+def test_exact_sample_pairs_with_the_jpeg_copy(sample, sample_dir):
+    if not (sample_dir / "cifar10_jpeg_lossy.npz.xz").is_file():
+        pytest.skip("cifar10_jpeg_lossy.npz.xz not found beside the sample")
+    jpeg = data.load_dataset("cifar10", sample_dir, download_missing=False)
+    assert jpeg.label == "CIFAR-10 (JPEG copy)" and not jpeg.source.official
+    x_exact, x_jpeg, y = data.exact_vs_jpeg_test_pairs(sample, jpeg)
+    assert len(y) == 1000 and x_jpeg.shape == x_exact.shape
+    mae = np.abs(x_jpeg.astype(int) - x_exact.astype(int)).mean()
+    assert 3 < mae < 9  # the README measures 5.8 per channel on these images
+    shuffled = data.Dataset(jpeg.spec, jpeg.source, jpeg.x_train, jpeg.y_train, jpeg.x_test[::-1], jpeg.y_test[::-1],
+                            "", "")
+    with pytest.raises(DataError, match="class-major"):
+        data.exact_vs_jpeg_test_pairs(sample, shuffled)

@@ -72,3 +72,21 @@ def test_not_a_database(tmp_path):
 def test_environment_has_versions():
     env = environment()
     assert env["torch"] and env["numpy"] and env["python"]
+
+
+def test_many_stores_created_at_once(tmp_path):
+    """Workers that start together all create the tables; none may fail for losing that race."""
+    import threading
+    errors = []
+
+    def open_store():
+        try:
+            RunStore(tmp_path / "race.sqlite").close()
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+    threads = [threading.Thread(target=open_store) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
