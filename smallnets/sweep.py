@@ -38,7 +38,7 @@ try:  # Optuna >= 4.9 names it after what it does; older releases call it RetryF
 except ImportError:
     from optuna.storages import RetryFailedTrialCallback as RetryStaleTrial
 
-from .config import OPTIMIZERS, TrainConfig, parse_count
+from .config import DEFAULT_LR, OPTIMIZERS, TrainConfig, parse_count
 from .data import SPECS
 from .errors import SmallnetsError
 from .frontier import pareto_front
@@ -61,6 +61,8 @@ class SweepSpec:
     augment: tuple[bool, ...] = (False,)
     epochs: tuple[int, ...] = (30,)
     seeds: tuple[int, ...] = (0,)
+    lr_scales: tuple[float, ...] = (1.0,)  # multiples of each optimizer's default learning rate: the same tuning
+    # effort for every optimizer, the best chosen on validation
     train: tuple[tuple[str, object], ...] = ()  # other TrainConfig fields, the same for every run
     trials: int = 50  # search mode: finished trials to reach, over all workers
     sampler: str = "tpe"  # search mode: tpe | nsga2 | random
@@ -78,8 +80,12 @@ class SweepSpec:
             if not values:
                 problems.append(f"no {what} given")
             problems += [f"unknown {what} '{v}'; expected one of: {', '.join(valid)}" for v in values if v not in valid]
-        if not self.budgets or not self.seeds or not self.epochs or not self.augment:
-            problems.append("budgets, seeds, epochs and augment need at least one value each")
+        if not self.budgets or not self.seeds or not self.epochs or not self.augment or not self.lr_scales:
+            problems.append("budgets, seeds, epochs, augment and lr_scales need at least one value each")
+        if any(not s > 0 for s in self.lr_scales):
+            problems.append(f"lr_scales must be > 0, got {list(self.lr_scales)}")
+        if "lr" in dict(self.train) and self.lr_scales != (1.0,):
+            problems.append("set either train.lr or lr_scales, not both")
         if self.sampler not in SAMPLERS:
             problems.append(f"unknown sampler '{self.sampler}'; expected one of: {', '.join(SAMPLERS)}")
         bad = set(dict(self.train)) - {f.name for f in dataclasses.fields(TrainConfig)}
@@ -99,16 +105,20 @@ class SweepSpec:
         except SmallnetsError as e:
             raise SmallnetsError(f"sweep '{self.name}': {e}") from None
 
-    def config(self, dataset, family, budget, optimizer, augment, epochs) -> TrainConfig:
+    def config(self, dataset, family, budget, optimizer, augment, epochs, lr_scale: float = 1.0) -> TrainConfig:
+        train = dict(self.train)
+        if lr_scale != 1.0:  # at 1.0 the default stays implicit, so the config hash is that of a plain run
+            train["lr"] = DEFAULT_LR[optimizer] * lr_scale
         return TrainConfig(dataset=dataset, model=family, budget=budget, optimizer=optimizer, augment=augment,
-                           epochs=epochs, **dict(self.train))
+                           epochs=epochs, **train)
 
     def grid(self) -> dict[str, tuple[TrainConfig, int]]:
         """Every grid point, keyed by a readable, stable string."""
         points = {}
-        for d, f, b, o, a, e, s in itertools.product(self.datasets, self.families, self.budgets, self.optimizers,
-                                                     self.augment, self.epochs, self.seeds):
-            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}|seed{s}"] = (self.config(d, f, b, o, a, e), s)
+        for d, f, b, o, a, e, lr, s in itertools.product(self.datasets, self.families, self.budgets, self.optimizers,
+                                                         self.augment, self.epochs, self.lr_scales, self.seeds):
+            tag = f"|lrx{lr:g}" if lr != 1.0 else ""
+            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}{tag}|seed{s}"] = (self.config(d, f, b, o, a, e, lr), s)
         return points
 
 
@@ -123,7 +133,7 @@ def spec_from_dict(d: dict, source: str = "sweep") -> SweepSpec:
     if "name" not in d:
         raise SmallnetsError(f"{source}: needs a 'name' (the study name)")
     d = dict(d)
-    for key in ("datasets", "families", "budgets", "optimizers", "augment", "epochs", "seeds"):
+    for key in ("datasets", "families", "budgets", "optimizers", "augment", "epochs", "seeds", "lr_scales"):
         if key in d:
             value = d[key]
             d[key] = tuple(value) if isinstance(value, (list, tuple)) else (value,)
@@ -293,8 +303,9 @@ class Worker:
         optimizer = trial.suggest_categorical("optimizer", list(s.optimizers))
         augment = trial.suggest_categorical("augment", list(s.augment))
         epochs = trial.suggest_categorical("epochs", list(s.epochs))
+        lr_scale = trial.suggest_categorical("lr_scale", list(s.lr_scales))
         try:
-            config = s.config(dataset, family, budget, optimizer, augment, epochs)
+            config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)
             get_family(family)
             val = self._train(trial, config, s.seeds[0])
         except SmallnetsError as e:  # e.g. a budget below this family's minimum: not a failure of the sweep

@@ -281,3 +281,17 @@ def test_choose_workers_on_cpu_is_one():
     from smallnets.sweep import choose_workers
     spec = SweepSpec(name="x", datasets=("cifar10_sample",), families=("mlp",), budgets=(10_000,))
     assert choose_workers(spec, "cpu") == 1
+
+
+def test_lr_scales_give_every_optimizer_the_same_tuning():
+    spec = SweepSpec(name="o", datasets=("cifar10_sample",), families=("mlp",), budgets=(10_000,),
+                     optimizers=("sgdm", "adam"), lr_scales=(0.3, 1.0, 3.0))
+    grid = spec.grid()
+    assert len(grid) == 6
+    lrs = {(c.optimizer, round(c.peak_lr, 6)) for c, _ in grid.values()}
+    assert lrs == {("sgdm", 0.03), ("sgdm", 0.1), ("sgdm", 0.3), ("adam", 0.0003), ("adam", 0.001), ("adam", 0.003)}
+    plain = SweepSpec(name="p", datasets=("cifar10_sample",), families=("mlp",), budgets=(10_000,))
+    (plain_config, _), = plain.grid().values()
+    assert plain_config.hash in {c.hash for c, _ in grid.values()}  # scale 1.0 is the plain run, same hash
+    with pytest.raises(SmallnetsError, match="either train.lr or lr_scales"):
+        SweepSpec(name="x", datasets=("cifar10_sample",), lr_scales=(0.5, 1.0), train=(("lr", 0.1),))

@@ -40,22 +40,22 @@ class BasicBlock(nn.Module):
         return F.relu(out + self.shortcut(x))
 
 
-class CifarResNet(nn.Module):
-    def __init__(self, depth: int, width: int, num_classes: int, in_channels: int, shortcut: str):
+class ResNet(nn.Module):
+    """A CIFAR-stem ResNet of basic blocks: one stage per width, the first block of every later stage at stride 2."""
+
+    def __init__(self, stage_widths: tuple[int, ...], blocks_per_stage: int, num_classes: int, in_channels: int,
+                 shortcut: str):
         super().__init__()
-        if depth < 8 or (depth - 2) % 6:
-            raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got {depth}")
         if shortcut not in ("A", "B"):
             raise ValueError(f"shortcut must be 'A' or 'B', got {shortcut!r}")
-        if width < 1:
-            raise ValueError(f"width must be >= 1, got {width}")
-        n = (depth - 2) // 6
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, width, 3, 1, 1, bias=False), nn.BatchNorm2d(width), nn.ReLU())
-        blocks, planes = [], width
-        for stage, stage_width in enumerate((width, 2 * width, 4 * width)):
-            for i in range(n):
-                stride = 2 if stage > 0 and i == 0 else 1
-                blocks.append(BasicBlock(planes, stage_width, stride, shortcut))
+        if min(stage_widths) < 1:
+            raise ValueError(f"widths must be >= 1, got {stage_widths}")
+        first = stage_widths[0]
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, first, 3, 1, 1, bias=False), nn.BatchNorm2d(first), nn.ReLU())
+        blocks, planes = [], first
+        for stage, stage_width in enumerate(stage_widths):
+            for i in range(blocks_per_stage):
+                blocks.append(BasicBlock(planes, stage_width, 2 if stage > 0 and i == 0 else 1, shortcut))
                 planes = stage_width
         self.blocks = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -72,28 +72,9 @@ class CifarResNet(nn.Module):
           alternatives=tuple({"depth": d} for d in (20, 14, 32, 8, 44, 56, 110)),
           description="CIFAR ResNet (He et al. 2016): depth 6n+2, widths w/2w/4w; resnet-20 at w=16 is 0.27M")
 def resnet(num_classes=10, in_channels=3, image_size=32, depth: int = 20, width: int = 16, shortcut: str = "A"):
-    return CifarResNet(depth, width, num_classes, in_channels, shortcut)
-
-
-class ResNet18Topology(nn.Module):
-    def __init__(self, widths: tuple[int, ...], num_classes: int, in_channels: int):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(in_channels, widths[0], 3, 1, 1, bias=False), nn.BatchNorm2d(widths[0]),
-                                  nn.ReLU())
-        blocks, planes = [], widths[0]
-        for stage, stage_width in enumerate(widths):
-            for i in range(2):
-                blocks.append(BasicBlock(planes, stage_width, 2 if stage > 0 and i == 0 else 1, "B"))
-                planes = stage_width
-        self.blocks = nn.Sequential(*blocks)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(planes, num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-
-    def forward(self, x):
-        return self.classifier(self.pool(self.blocks(self.stem(x))).flatten(1))
+    if depth < 8 or (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n+2 with n >= 1 (8, 14, 20, 32, 44, 56, 110, ...), got {depth}")
+    return ResNet((width, 2 * width, 4 * width), (depth - 2) // 6, num_classes, in_channels, shortcut)
 
 
 @register("resnet18_s", width_knob="width",
@@ -102,4 +83,4 @@ class ResNet18Topology(nn.Module):
 def resnet18_s(num_classes=10, in_channels=3, image_size=32, width: int = 160):
     # The knob is the widest stage so that the budget fitter moves in small steps even at a few thousand parameters.
     widths = tuple(max(1, round(width / d)) for d in (8, 4, 2, 1))
-    return ResNet18Topology(widths, num_classes, in_channels)
+    return ResNet(widths, 2, num_classes, in_channels, "B")
