@@ -207,8 +207,9 @@ def cmd_train(args) -> int:
             shutil.rmtree(run_dir)
         elif store.has_run(config.hash, args.seed):
             row = store.runs(config_hash=config.hash, seed=args.seed)[0]
-            print(f"already recorded: run {row['id']} ({config.hash}, seed {args.seed}): "
-                  f"test {row['test_acc']:.2%} on {row['data_label']}; --force trains again")
+            outcome = f"test {row['test_acc']:.2%}" if row["test_acc"] is not None else row["status"]
+            print(f"already recorded: run {row['id']} ({config.hash}, seed {args.seed}): {outcome} on "
+                  f"{row['data_label']}; --force trains again")
             return 0
         options = RunOptions(device=args.device, amp=not args.no_amp, compile=args.compile or False,
                              progress=args.progress,

@@ -80,3 +80,16 @@ def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
     assert 0 <= row["exact_acc"] <= 1 and 0 <= row["jpeg_acc"] <= 1 and row["model"] == "shallow_cnn"
     assert abs(row["exact_minus_jpeg"]) < 0.1
     assert main(["jpeg-gap", *res, "--runs", "99"]) == 2
+
+
+def test_diverged_run_via_cli(sample_dir, tmp_path, capsys):
+    argv = ["train", "--model", "resnet", "--knob", "depth=8", "--knob", "width=4", "--dataset", "cifar10_sample",
+            "--epochs", "1", "--train-limit", "128", "--batch-size", "32", "--lr", "1e12", "--data-dir",
+            str(sample_dir), "--results", str(tmp_path), "--device", "cpu"]
+    assert main(argv) == 1
+    assert "DIVERGED: loss became" in capsys.readouterr().out
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "already recorded" in out and ": diverged on CIFAR-10" in out
+    assert main(["runs", "--results", str(tmp_path), "--status", "diverged", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["test_acc"] is None
