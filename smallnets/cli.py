@@ -94,7 +94,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common_data(t)
 
     m = sub.add_parser("measure", help="parameters, bytes, MACs/FLOPs and latency of a model")
-    _common_model(m)
+    mg = m.add_mutually_exclusive_group(required=True)
+    mg.add_argument("--model", help="model family (see `smallnets models`)")
+    mg.add_argument("--module", metavar="FILE.py:NAME",
+                    help="your own model: a class or function in FILE.py that returns an nn.Module when called")
+    m.add_argument("--budget", help="fit the family to at most this many parameters, e.g. 100k or 1.5M")
+    m.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                   help="set a family knob, e.g. --knob depth=56 (repeatable)")
     m.add_argument("--dataset", default="cifar10", choices=list(SPECS), help="sets classes and input shape")
     m.add_argument("--latency", action="store_true", help="also time batch 1 and a large batch")
     m.add_argument("--large-batch", type=int, default=256)
@@ -234,23 +240,56 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _user_module(spec: str):
+    """Build the nn.Module named by 'file.py:Name' (a class or function called without arguments)."""
+    import importlib.util
+    from torch import nn
+    path, _, name = spec.rpartition(":")
+    if not path or not name:
+        raise SmallnetsError(f"--module '{spec}' must look like path/to/file.py:Name")
+    if not Path(path).is_file():
+        raise SmallnetsError(f"--module: file {path} not found")
+    module_spec = importlib.util.spec_from_file_location("smallnets_user_model", path)
+    user = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(user)
+    except Exception as e:  # noqa: BLE001 - the user's file failed to import: say so in one line
+        raise SmallnetsError(f"--module: importing {path} failed ({type(e).__name__}: {e})") from None
+    if not hasattr(user, name):
+        raise SmallnetsError(f"--module: {path} has no '{name}'")
+    model = getattr(user, name)()
+    if not isinstance(model, nn.Module):
+        raise SmallnetsError(f"--module: {name}() returned {type(model).__name__}, expected an nn.Module")
+    return model
+
+
 def cmd_measure(args) -> int:
     import torch
     from .measure import format_count, measure_model
     from .models import create_model
     from .train import resolve_device
     shape, budget, knobs = _model_args(args, args.dataset)
-    model = create_model(args.model, budget=budget, **shape, **knobs)
+    if args.module:
+        model, name, knobs = _user_module(args.module), args.module, {}
+    else:
+        model = create_model(args.model, budget=budget, **shape, **knobs)
+        name, knobs = args.model, model.smallnets_config["knobs"]
     device = resolve_device(args.device)
     h, c = shape["image_size"], shape["in_channels"]
     with torch.device(device):
-        result = measure_model(model.to(device), (c, h, h), latency=args.latency, large_batch=args.large_batch,
-                               device=device)
-    result = {"model": args.model, "knobs": model.smallnets_config["knobs"], "input": [c, h, h], **result}
+        try:
+            result = measure_model(model.to(device), (c, h, h), latency=args.latency, large_batch=args.large_batch,
+                                   device=device)
+        except RuntimeError as e:
+            if not args.module:
+                raise
+            raise SmallnetsError(f"{name} does not run on a {c}x{h}x{h} input ({str(e).splitlines()[0]}); "
+                                 f"pick --dataset for the input shape") from None
+    result = {"model": name, "knobs": knobs, "input": [c, h, h], **result}
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    print(f"{args.model}({', '.join(f'{k}={v}' for k, v in result['knobs'].items())}) on input {c}x{h}x{h}")
+    print(f"{name}({', '.join(f'{k}={v}' for k, v in result['knobs'].items())}) on input {c}x{h}x{h}")
     print(f"  parameters  {result['params_total']:,} total, {result['params_trainable']:,} trainable, "
           f"{result['params_nonzero']:,} non-zero")
     print(f"  bytes       {result['bytes_fp32']:,} fp32, {result['bytes_fp16']:,} fp16, {result['bytes_int8']:,} int8")

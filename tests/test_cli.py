@@ -93,3 +93,26 @@ def test_diverged_run_via_cli(sample_dir, tmp_path, capsys):
     assert "already recorded" in out and ": diverged on CIFAR-10" in out
     assert main(["runs", "--results", str(tmp_path), "--status", "diverged", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["test_acc"] is None
+
+
+def test_measure_a_users_own_module(tmp_path, capsys):
+    (tmp_path / "mine.py").write_text(
+        "from torch import nn\n"
+        "class Tiny(nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.conv = nn.Conv2d(3, 4, 3, padding=1, bias=False)\n"
+        "        self.fc = nn.Linear(4 * 32 * 32, 10)\n"
+        "    def forward(self, x):\n"
+        "        return self.fc(self.conv(x).flatten(1))\n"
+        "def not_a_model():\n"
+        "    return 3\n")
+    assert main(["measure", "--module", f"{tmp_path / 'mine.py'}:Tiny", "--json"]) == 0
+    m = json.loads(capsys.readouterr().out)
+    assert m["params_total"] == 3 * 4 * 9 + 4 * 1024 * 10 + 10
+    assert m["macs"] == 32 * 32 * 4 * 27 + 4096 * 10
+    assert main(["measure", "--module", f"{tmp_path / 'mine.py'}:not_a_model"]) == 2
+    assert "expected an nn.Module" in capsys.readouterr().err
+    assert main(["measure", "--module", f"{tmp_path / 'mine.py'}:Tiny", "--dataset", "mnist"]) == 2
+    assert "does not run on a 1x28x28 input" in capsys.readouterr().err
+    assert main(["measure", "--module", "nothere.py:X"]) == 2
