@@ -39,7 +39,7 @@ except ImportError:
     from optuna.storages import RetryFailedTrialCallback as RetryStaleTrial
 
 from .config import DEFAULT_LR, OPTIMIZERS, TrainConfig, parse_count
-from .data import SPECS
+from .data import SPECS, load_dataset
 from .errors import SmallnetsError
 from .frontier import pareto_front
 from .models import get_family, list_models
@@ -267,11 +267,16 @@ class Worker:
         self.study = open_study(spec, self.url)
         self.points = spec.grid()
         self.started, self.finished_here = time.time(), 0
+        self._datasets = {}  # loaded once per worker, not once per trial
 
     # -- one trial -----------------------------------------------------------------------------------------------------
     def _train(self, trial: optuna.Trial, config: TrainConfig, seed: int) -> float:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
-        result = train_run(config, seed, run_dir_for(self.results_dir, config, seed), self.options)
+        if config.dataset not in self._datasets:
+            self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
+                                                          download_missing=self.options.download)
+        result = train_run(config, seed, run_dir_for(self.results_dir, config, seed), self.options,
+                           dataset=self._datasets[config.dataset])
         run_id = self.store.record(result)
         for k, v in (("config_hash", config.hash), ("seed", seed), ("run_id", run_id), ("status", result.status),
                      ("params", result.measures.get("params_total")), ("test_acc", result.test_acc),
