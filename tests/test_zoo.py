@@ -123,3 +123,13 @@ def test_bad_knob_values_are_clear():
         create_model("shallow_cnn", conv_layers=5)
     with pytest.raises(SmallnetsError, match="not a multiple of patch_size"):
         create_model("vit_s", patch_size=5)
+
+
+def test_squeezenet_trains(sample):
+    """SqueezeNet has no BatchNorm; with PyTorch's default init its loss stayed at ln(10) (a regression guard)."""
+    from smallnets.config import TrainConfig
+    from smallnets.train import RunOptions, train_run
+    cfg = TrainConfig(dataset="cifar10_sample", model="squeezenet", budget=50_000, epochs=4, lr=0.05, batch_size=64,
+                      train_limit=1000, val_size=200)
+    r = train_run(cfg, 0, options=RunOptions(progress="none"), dataset=sample)
+    assert r.history[-1]["train_loss"] < r.history[0]["train_loss"] - 0.03

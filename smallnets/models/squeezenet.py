@@ -72,6 +72,13 @@ class SqueezeNet(nn.Module):
         # As in the paper: no fully connected layer; a 1x1 convolution to the classes, then global average pooling.
         self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Conv2d(c, num_classes, 1), nn.AdaptiveAvgPool2d(1),
                                         nn.Flatten())
+        # There is no BatchNorm: with PyTorch's default init (a third of He's variance) the signal shrinks through the
+        # Fire modules until nothing trains. He init, and a small final layer, as in the reference implementation.
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_uniform_(m.weight, nonlinearity="relu")
+                nn.init.zeros_(m.bias)
+        nn.init.normal_(self.classifier[1].weight, std=0.01)
 
     def forward(self, x):
         return self.classifier(self.features(x))
