@@ -129,7 +129,6 @@ def test_squeezenet_trains(sample):
     """SqueezeNet has no BatchNorm; with PyTorch's default init its loss stayed at ln(10) (a regression guard)."""
     from smallnets.config import TrainConfig
     from smallnets.train import RunOptions, train_run
-    cfg = TrainConfig(dataset="cifar10_sample", model="squeezenet", budget=50_000, epochs=4, lr=0.05, batch_size=64,
-                      train_limit=1000, val_size=200)
+    cfg = TrainConfig(dataset="cifar10_sample", model="squeezenet", budget=50_000, epochs=4, lr=0.05, batch_size=64)
     r = train_run(cfg, 0, options=RunOptions(progress="none"), dataset=sample)
     assert r.history[-1]["train_loss"] < r.history[0]["train_loss"] - 0.03
