@@ -62,6 +62,12 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
         for r in lit:
             ax.annotate(r["model"], (r["params"], 100 * r["test_acc"]), fontsize=7, color="crimson",
                         xytext=(4, -3), textcoords="offset points")
+    if front:  # zoom to the front's region; a collapsed run at chance would flatten the chart, so count it instead
+        floor = max(0.0, 100 * min(s.test_mean for s in front) - 10)
+        below = sum(1 for s in summaries if 100 * s.test_mean < floor)
+        ax.set_ylim(bottom=floor)
+        if below:
+            ax.text(0.01, 0.01, f"{below} run(s) below {floor:.0f}% not shown", transform=ax.transAxes, fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("parameters" if x == "params" else "MACs per image (conv + linear)")
     ax.set_ylabel("test accuracy (%)")
