@@ -186,11 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _model_args(args, dataset: str) -> tuple[dict, int | None, dict]:
     from .config import parse_count, parse_knob
     from .data import get_spec
-    spec = get_spec(dataset)
-    h, _, c = spec.image_shape
-    shape = {"num_classes": spec.num_classes, "in_channels": c, "image_size": h}
     budget = parse_count(args.budget) if args.budget else None
-    return shape, budget, dict(parse_knob(k) for k in args.knob)
+    return get_spec(dataset).model_kwargs, budget, dict(parse_knob(k) for k in args.knob)
 
 
 def cmd_train(args) -> int:
@@ -308,8 +305,8 @@ def cmd_models(args) -> int:
     from .config import parse_count
     from .data import get_spec
     spec = get_spec(args.dataset)
-    h, _, c = spec.image_shape
-    shape = {"num_classes": spec.num_classes, "in_channels": c, "image_size": h}
+    shape = spec.model_kwargs
+    c, h = shape["in_channels"], shape["image_size"]
     names = list_models(args.pattern)
     if not names:
         raise SmallnetsError(f"no model family matches '{args.pattern}'; families: {', '.join(list_models())}")

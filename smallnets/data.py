@@ -41,6 +41,11 @@ class DatasetSpec:
     flip_ok: bool = True  # horizontal flip is a label-preserving augmentation (not for digits)
     default_val_size: int = 5000
 
+    @property
+    def model_kwargs(self) -> dict:
+        """What create_model needs to know of the data: classes, input channels, image size."""
+        return {"num_classes": self.num_classes, "in_channels": self.image_shape[2], "image_size": self.image_shape[0]}
+
 
 SPECS = {
     s.name: s
@@ -320,14 +325,17 @@ def _validate(spec: DatasetSpec, source: Source, arrays) -> None:
         raise DataError(f"{where}: training labels cover {len(np.unique(y_train))} of {spec.num_classes} classes")
 
 
+def _source_files(paths: tuple[Path, ...]) -> list[Path]:
+    """The files of a source, folders expanded, in a stable order."""
+    return [q for p in paths for q in (sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])]
+
+
 def _sha256_files(paths: tuple[Path, ...]) -> str:
     h = hashlib.sha256()
-    for p in paths:
-        files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
-        for q in files:
-            with open(q, "rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
+    for q in _source_files(paths):
+        with open(q, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()
 
 
@@ -340,10 +348,7 @@ def _sha256_arrays(arrays) -> str:
 
 
 def _cache_key(source: Source) -> str:
-    stats = []
-    for p in source.paths:
-        files = sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p]
-        stats += [(str(q.resolve()), q.stat().st_size, q.stat().st_mtime_ns) for q in files]
+    stats = [(str(q.resolve()), q.stat().st_size, q.stat().st_mtime_ns) for q in _source_files(source.paths)]
     return hashlib.sha256(json.dumps([source.dataset, source.kind, stats]).encode()).hexdigest()[:20]
 
 

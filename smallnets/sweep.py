@@ -230,10 +230,15 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
     return study
 
 
+def _is_done(t: optuna.trial.FrozenTrial) -> bool:
+    """Finished for good: completed, or pruned because its run diverged (re-running it would diverge again)."""
+    return t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and t.user_attrs.get("status") == "diverged")
+
+
 def _counts(study: optuna.Study) -> dict:
     c = {s: 0 for s in ("done", "running", "waiting", "failed", "duplicate")}
     for t in study.get_trials(deepcopy=False):
-        if t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and t.user_attrs.get("status") == "diverged"):
+        if _is_done(t):
             c["done"] += 1
         elif t.state == TrialState.RUNNING:
             c["running"] += 1
@@ -250,8 +255,7 @@ def _duplicate_of(study: optuna.Study, trial: optuna.Trial, key: str) -> int | N
     for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING, TrialState.PRUNED)):
         if t.number == trial.number or t.params.get("point") != key:
             continue
-        done = t.state == TrialState.COMPLETE or t.user_attrs.get("status") == "diverged"
-        if done or (t.state == TrialState.RUNNING and t.number < trial.number):
+        if _is_done(t) or (t.state == TrialState.RUNNING and t.number < trial.number):
             return t.number
     return None
 

@@ -193,9 +193,8 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
 
     knobs = config.knob_dict
     if config.budget is not None:
-        knobs = fit_budget(config.model, config.budget, num_classes=spec.num_classes, in_channels=c, image_size=h,
-                           **knobs).knobs
-    model = create_model(config.model, num_classes=spec.num_classes, in_channels=c, image_size=h, seed=seed, **knobs)
+        knobs = fit_budget(config.model, config.budget, **spec.model_kwargs, **knobs).knobs
+    model = create_model(config.model, **spec.model_kwargs, seed=seed, **knobs)
     knobs = model.smallnets_config["knobs"]
     model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
     ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True) \
@@ -326,8 +325,6 @@ def load_trained_model(run_dir: Path, device: str = "cpu") -> nn.Module:
     """The selected weights of a finished run, in eval mode."""
     saved = torch.load(Path(run_dir) / "model.pt", map_location=device, weights_only=False)
     cfg = TrainConfig.from_dict(saved["config"])
-    spec = data_mod.get_spec(cfg.dataset)
-    h, _, c = spec.image_shape
-    model = create_model(cfg.model, num_classes=spec.num_classes, in_channels=c, image_size=h, **saved["knobs"])
+    model = create_model(cfg.model, **data_mod.get_spec(cfg.dataset).model_kwargs, **saved["knobs"])
     model.load_state_dict(saved["state_dict"])
     return model.to(device).eval()
