@@ -1,11 +1,13 @@
-"""Sweep throughput: the same fixed sweep run one trial at a time and with the concurrent executor, side by side.
+"""Sweep throughput: the same fixed sweep run one trial at a time, with the concurrent executor (worker processes
+sharing the device), and with stacked seeds on top (each trial trains all seeds of a point as one wide model),
+side by side.
 
-Prints, for both: wall time, training images/s over the whole sweep, mean GPU utilisation (sampled with nvidia-smi
+Prints, for each: wall time, training images/s over the whole sweep, mean GPU utilisation (sampled with nvidia-smi
 where there is a GPU), and the test accuracy of the runs (mean +- std, and the mean difference between the same
-config and seed in the two modes: they must agree within seed noise).
+config and seed against one-at-a-time: they must agree within seed noise).
 
-    python benchmarks/sweep_throughput.py --device cuda --runs 32 --epochs 10            # the target setting
-    python benchmarks/sweep_throughput.py --device cpu --runs 4 --epochs 1 --dataset cifar10_sample --train-limit 1000
+    python benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --epochs 10     # the target setting
+    python benchmarks/sweep_throughput.py --device cpu --runs 8 --seeds 2 --epochs 1 --dataset cifar10_sample
 """
 
 from __future__ import annotations
@@ -25,18 +27,20 @@ FAMILIES = ["resnet", "shallow_cnn", "mobilenet_v2", "squeezenet"]
 BUDGETS = ["25k", "50k", "75k", "100k"]
 
 
-def sweep_file(path: Path, name: str, args) -> None:
-    """`runs` grid points: families x budgets x seeds, all <= 100k parameters."""
-    seeds = max(1, args.runs // (len(FAMILIES) * len(BUDGETS)))
-    families = FAMILIES[: max(1, min(len(FAMILIES), args.runs // len(BUDGETS)))]
-    budgets = BUDGETS[: max(1, min(len(BUDGETS), args.runs // len(families)))]
+def sweep_file(path: Path, name: str, args, stack: bool) -> None:
+    """About `runs` runs: families x budgets x seeds, all <= 100k parameters."""
+    seeds = args.seeds or max(1, args.runs // (len(FAMILIES) * len(BUDGETS)))
+    points = max(1, args.runs // seeds)
+    families = FAMILIES[: max(1, min(len(FAMILIES), points))]
+    budgets = BUDGETS[: max(1, min(len(BUDGETS), points // len(families)))]
     train = {"batch_size": args.batch_size}
     if args.train_limit:
         train["train_limit"] = args.train_limit
     if args.dataset == "cifar10_sample":
         train["val_size"] = 500
     path.write_text(json.dumps({"name": name, "datasets": [args.dataset], "families": families, "budgets": budgets,
-                                "seeds": list(range(seeds)), "epochs": [args.epochs], "train": train}))
+                                "seeds": list(range(seeds)), "epochs": [args.epochs], "train": train,
+                                "stack_seeds": stack}))
 
 
 class GpuSampler(threading.Thread):
@@ -57,10 +61,10 @@ class GpuSampler(threading.Thread):
         return statistics.fmean(self.samples) if self.samples else None
 
 
-def run_mode(args, workdir: Path, workers: str) -> dict:
+def run_mode(args, workdir: Path, workers: str, stack: bool) -> dict:
     workdir.mkdir(parents=True, exist_ok=True)
     spec = workdir / "sweep.yaml"  # JSON is valid YAML
-    sweep_file(spec, f"bench-{workers}", args)
+    sweep_file(spec, f"bench-{workers}-{int(stack)}", args, stack)
     cmd = [sys.executable, "-m", "smallnets.cli", "sweep", "--config", str(spec), "--results", str(workdir),
            "--workers", workers]
     if args.device:
@@ -82,6 +86,8 @@ def run_mode(args, workdir: Path, workers: str) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=32)
+    p.add_argument("--seeds", type=int, help="seeds per grid point (default: runs // 16)")
+    p.add_argument("--modes", default="one,concurrent,stacked", help="which of one,concurrent,stacked to run")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--dataset", default="cifar10")
     p.add_argument("--train-limit", type=int)
@@ -92,23 +98,27 @@ def main() -> None:
 
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for mode, workers in (("one at a time", "1"), ("concurrent", args.workers)):
-            results[mode] = run_mode(args, Path(tmp) / mode.replace(" ", "_"), workers)
+        modes = {"one": ("one at a time", "1", False), "concurrent": ("concurrent", args.workers, False),
+                 "stacked": ("stacked seeds", args.workers, True)}
+        for key in args.modes.split(","):
+            mode, workers, stack = modes[key]
+            results[mode] = run_mode(args, Path(tmp) / mode.replace(" ", "_"), workers, stack)
     import torch
     device = torch.cuda.get_device_name() if (args.device or "").startswith("cuda") else "CPU"
-    print(f"{results['one at a time']['runs']} runs of <= 100k-parameter models, {args.epochs} epochs each, on "
-          f"{args.dataset}, {device}, torch {torch.__version__}")
-    base = results["one at a time"]
+    base = next(iter(results.values()))
+    print(f"{base['runs']} runs of <= 100k-parameter models, {args.epochs} epochs each, on "
+          f"{args.dataset}, {device}, torch {torch.__version__}, workers={args.workers}")
     for mode, r in results.items():
         accs = list(r["acc"].values())
         util = f"{r['gpu_util']:.0f}%" if r["gpu_util"] is not None else "n/a"
         print(f"  {mode:14s} wall {r['wall_s']:7.1f} s  {r['images_per_s']:10,.0f} images/s  "
               f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc "
               f"{100 * statistics.fmean(accs):.2f} +- {100 * (statistics.stdev(accs) if len(accs) > 1 else 0):.2f}")
-    paired = [results["concurrent"]["acc"][k] - v for k, v in base["acc"].items() if k in results["concurrent"]["acc"]]
-    if paired:
-        print(f"  same config and seed, concurrent minus one-at-a-time: mean {100 * statistics.fmean(paired):+.2f} "
-              f"points, max |diff| {100 * max(map(abs, paired)):.2f} points")
+    for mode, r in list(results.items())[1:]:
+        paired = [r["acc"][k] - v for k, v in base["acc"].items() if k in r["acc"]]
+        if paired:
+            print(f"  same config and seed, {mode} minus {next(iter(results))}: mean "
+                  f"{100 * statistics.fmean(paired):+.2f} points, max |diff| {100 * max(map(abs, paired)):.2f} points")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="checkpoint that is tested: last epoch or best validation accuracy")
     t.add_argument("--train-limit", type=int, help="use only the first N training images (smoke runs)")
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seeds", type=_csv_list, help="several seeds, e.g. 0,1,2 (one run recorded per seed)")
+    t.add_argument("--stack", default="auto", choices=("auto", "on", "off"),
+                   help="with --seeds: train them at once as one stacked model (auto: on CUDA only)")
     t.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda if available)")
     t.add_argument("--no-amp", action="store_true", help="no bf16 autocast on CUDA")
     t.add_argument("--compile", nargs="?", const="default", choices=("default", "reduce-overhead", "max-autotune"),
@@ -133,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--budgets", type=_csv_list, help="comma-separated, e.g. 10k,50k,100k")
     sw.add_argument("--optimizers", type=_csv_list, help="comma-separated, e.g. sgdm,adam,adabound")
     sw.add_argument("--seeds", type=_csv_list, help="comma-separated, e.g. 0,1,2")
+    sw.add_argument("--stack-seeds", action="store_true", default=None,
+                    help="grid mode: one trial per point trains all its seeds")
+    sw.add_argument("--stack", default="auto", choices=("auto", "on", "off"),
+                    help="with stacked seeds: train them at once as one stacked model (auto: on CUDA only)")
     sw.add_argument("--epochs", type=_csv_list, help="comma-separated, e.g. 30")
     sw.add_argument("--augment", choices=("off", "on", "both"))
     sw.add_argument("--trials", type=int, help="search mode: finished trials to reach over all workers")
@@ -193,7 +200,7 @@ def _model_args(args, dataset: str) -> tuple[dict, int | None, dict]:
 def cmd_train(args) -> int:
     from .config import TrainConfig, parse_count, parse_knob
     from .store import RunStore
-    from .train import RunOptions, run_dir_for, train_run
+    from .train import RunOptions, run_dir_for
     from .models import get_family
     get_family(args.model)
     config = TrainConfig(
@@ -203,38 +210,57 @@ def cmd_train(args) -> int:
         epochs=args.epochs, batch_size=args.batch_size, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
         label_smoothing=args.label_smoothing, ema_decay=args.ema_decay, augment=args.augment,
         val_size=args.val_size, select=args.select, train_limit=args.train_limit)
+    seeds = [args.seed]
+    if args.seeds:
+        try:
+            seeds = [int(v) for v in args.seeds]
+        except ValueError:
+            raise SmallnetsError(f"--seeds must be whole numbers like 0,1,2, got '{','.join(args.seeds)}'") from None
+        if len(set(seeds)) != len(seeds):
+            raise SmallnetsError(f"--seeds has a repeated seed: {','.join(args.seeds)}")
     results = _results_dir(args)
-    run_dir = run_dir_for(results, config, args.seed)
     with RunStore(results / "results.sqlite") as store:
-        if args.force and run_dir.exists():
-            shutil.rmtree(run_dir)
-        elif store.has_run(config.hash, args.seed):
-            row = store.runs(config_hash=config.hash, seed=args.seed)[0]
-            outcome = f"test {row['test_acc']:.2%}" if row["test_acc"] is not None else row["status"]
-            print(f"already recorded: run {row['id']} ({config.hash}, seed {args.seed}): {outcome} on "
-                  f"{row['data_label']}; --force trains again")
+        todo = []
+        for seed in seeds:
+            run_dir = run_dir_for(results, config, seed)
+            if args.force and run_dir.exists():
+                shutil.rmtree(run_dir)
+            if not args.force and store.has_run(config.hash, seed):
+                row = store.runs(config_hash=config.hash, seed=seed)[0]
+                outcome = f"test {row['test_acc']:.2%}" if row["test_acc"] is not None else row["status"]
+                print(f"already recorded: run {row['id']} ({config.hash}, seed {seed}): {outcome} on "
+                      f"{row['data_label']}; --force trains again")
+            else:
+                todo.append(seed)
+        if not todo:
             return 0
         options = RunOptions(device=args.device, amp=not args.no_amp, compile=args.compile or False,
-                             progress=args.progress,
-                             data_dir=args.data_dir, download=False if args.no_download else None)
-        result = train_run(config, args.seed, run_dir, options)
-        run_id = store.record(result)
+                             progress=args.progress, data_dir=args.data_dir,
+                             download=False if args.no_download else None, stack=args.stack)
+        from .stacked import train_seeds
+        outcomes = train_seeds(config, todo, results, options)
+        run_ids = [store.record(result) for result in outcomes]
     if args.json:
-        print(json.dumps({"run_id": run_id, **result.to_dict()}, indent=1, default=str))
-        return 0 if result.status == "finished" else 1
-    m = result.measures
-    knobs = ", ".join(f"{k}={v}" for k, v in result.knobs.items())
-    print(f"run {run_id}  {config.model}({knobs})  on {result.data['data_label']}  [{config.hash} seed {args.seed}]")
-    if result.status != "finished":
-        print(f"DIVERGED: {result.error}")
-        return 1
+        rows = [{"run_id": i, **r.to_dict()} for i, r in zip(run_ids, outcomes)]
+        print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=1, default=str))
+        return 0 if all(r.status == "finished" for r in outcomes) else 1
     from .measure import format_count
-    print(f"  params {m['params_total']:,}  MACs {format_count(m['macs'])}  fp32 {m['bytes_fp32'] / 1024:,.0f} KiB")
-    val = f"val {result.val_acc:.2%}  " if result.val_acc is not None else ""
-    print(f"  {val}test {result.test_acc:.2%} (epoch {result.selected_epoch}, selected by {config.select})")
-    print(f"  {result.wall_time_s:.1f} s on {result.device}, {result.train_images_per_s:,.0f} train images/s")
-    print(f"  stored in {results / 'results.sqlite'} and {run_dir}")
-    return 0
+    for run_id, result in zip(run_ids, outcomes):
+        m = result.measures
+        knobs = ", ".join(f"{k}={v}" for k, v in result.knobs.items())
+        print(f"run {run_id}  {config.model}({knobs})  on {result.data['data_label']}  "
+              f"[{config.hash} seed {result.seed}]")
+        if result.status != "finished":
+            print(f"  DIVERGED: {result.error}")
+            continue
+        print(f"  params {m['params_total']:,}  MACs {format_count(m['macs'])}  fp32 {m['bytes_fp32'] / 1024:,.0f} KiB")
+        val = f"val {result.val_acc:.2%}  " if result.val_acc is not None else ""
+        print(f"  {val}test {result.test_acc:.2%} (epoch {result.selected_epoch}, selected by {config.select})")
+        stacked = f", stacked with seeds {result.options['stacked_with']}" if "stacked_with" in result.options else ""
+        print(f"  {result.wall_time_s:.1f} s on {result.device}, {result.train_images_per_s:,.0f} train images/s "
+              f"per model{stacked}")
+        print(f"  stored in {results / 'results.sqlite'} and {run_dir_for(results, config, result.seed)}")
+    return 0 if all(r.status == "finished" for r in outcomes) else 1
 
 
 def _user_module(spec: str):
@@ -413,7 +439,7 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     train = {**(dict(from_file.train) if from_file else {}), **dict(parse_knob(kv) for kv in args.set)}
     overrides = {"name": args.name, "mode": args.mode, "datasets": args.datasets, "families": args.families,
                  "budgets": args.budgets, "optimizers": args.optimizers, "trials": args.trials,
-                 "sampler": args.sampler, "sampler_seed": args.sampler_seed,
+                 "sampler": args.sampler, "sampler_seed": args.sampler_seed, "stack_seeds": args.stack_seeds,
                  "seeds": [int(v) for v in args.seeds] if args.seeds else None,
                  "epochs": [int(v) for v in args.epochs] if args.epochs else None,
                  "augment": {"off": [False], "on": [True], "both": [False, True]}.get(args.augment)}
@@ -440,7 +466,7 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
               f"{counts['duplicate']} skipped")
         return 0
     from .train import RunOptions
-    options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir)
+    options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
     worker = Worker(spec, _storage(args), _results_dir(args), options)
     try:
         counts = worker.run(max_trials=args.max_trials)

@@ -7,6 +7,7 @@ sha256 of the files it came from and of the decoded pixels, and a label saying w
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -510,6 +511,13 @@ class DeviceBatches:
         self.crop_padding = crop_padding if augment else 0
         self.generator = generator
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+
+    def with_generator(self, generator: torch.Generator) -> "DeviceBatches":
+        """The same split (sharing its device tensors) with its own random stream: one per model when several
+        models train side by side on one copy of the data."""
+        twin = copy.copy(self)
+        twin.generator = generator
+        return twin
 
     def __len__(self) -> int:
         n = len(self.labels)

@@ -44,7 +44,8 @@ from .errors import SmallnetsError
 from .frontier import pareto_front
 from .models import get_family, list_models
 from .store import RunStore, database_url
-from .train import RunOptions, run_dir_for, train_run
+from .stacked import train_seeds
+from .train import RunOptions
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -61,6 +62,8 @@ class SweepSpec:
     augment: tuple[bool, ...] = (False,)
     epochs: tuple[int, ...] = (30,)
     seeds: tuple[int, ...] = (0,)
+    stack_seeds: bool = False  # grid mode: one trial per point trains all its seeds (stacked into one model on a
+    # GPU; see RunOptions.stack)
     lr_scales: tuple[float, ...] = (1.0,)  # multiples of each optimizer's default learning rate: the same tuning
     # effort for every optimizer, the best chosen on validation
     train: tuple[tuple[str, object], ...] = ()  # other TrainConfig fields, the same for every run
@@ -112,13 +115,16 @@ class SweepSpec:
         return TrainConfig(dataset=dataset, model=family, budget=budget, optimizer=optimizer, augment=augment,
                            epochs=epochs, **train)
 
-    def grid(self) -> dict[str, tuple[TrainConfig, int]]:
-        """Every grid point, keyed by a readable, stable string."""
+    def grid(self) -> dict[str, tuple[TrainConfig, tuple[int, ...]]]:
+        """Every grid point (a config and the seeds one trial trains), keyed by a readable, stable string."""
+        seed_groups = [self.seeds] if self.stack_seeds else [(s,) for s in self.seeds]
         points = {}
-        for d, f, b, o, a, e, lr, s in itertools.product(self.datasets, self.families, self.budgets, self.optimizers,
-                                                         self.augment, self.epochs, self.lr_scales, self.seeds):
+        for d, f, b, o, a, e, lr, seeds in itertools.product(self.datasets, self.families, self.budgets,
+                                                             self.optimizers, self.augment, self.epochs,
+                                                             self.lr_scales, seed_groups):
             tag = f"|lrx{lr:g}" if lr != 1.0 else ""
-            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}{tag}|seed{s}"] = (self.config(d, f, b, o, a, e, lr), s)
+            seed_tag = f"seeds{','.join(map(str, seeds))}" if self.stack_seeds else f"seed{seeds[0]}"
+            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}{tag}|{seed_tag}"] = (self.config(d, f, b, o, a, e, lr), seeds)
         return points
 
 
@@ -215,7 +221,7 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
         study = optuna.load_study(study_name=spec.name, storage=storage, sampler=_sampler(spec))
         creator = False
     stored = study.user_attrs.get("spec")
-    if stored is not None and json.loads(stored) != json.loads(mine):
+    if stored is not None and not _same_spec(json.loads(stored), json.loads(mine)):
         raise SmallnetsError(f"study '{spec.name}' already exists with a different sweep; use another name")
     if spec.mode == "grid":
         deadline = time.time() + (0 if creator else wait_for_creator_s)
@@ -228,6 +234,12 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
                 study.enqueue_trial({"point": key})
         study.set_user_attr("enqueued", True)
     return study
+
+
+def _same_spec(stored: dict, mine: dict) -> bool:
+    """Equal, where a setting added to SweepSpec after the study was made counts as equal at its default."""
+    defaults = json.loads(json.dumps(dataclasses.asdict(SweepSpec(name="-")), default=list))
+    return all(stored.get(k, defaults.get(k)) == v for k, v in mine.items()) and set(stored) <= set(mine)
 
 
 def _is_done(t: optuna.trial.FrozenTrial) -> bool:
@@ -274,22 +286,30 @@ class Worker:
         self._datasets = {}  # loaded once per worker, not once per trial
 
     # -- one trial -----------------------------------------------------------------------------------------------------
-    def _train(self, trial: optuna.Trial, config: TrainConfig, seed: int) -> float:
+    def _train(self, trial: optuna.Trial, config: TrainConfig, seeds: tuple[int, ...]) -> float:
+        """Train the trial's seeds (stacked when there are several), record every run, and return the mean
+        validation accuracy of those that finished."""
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         if config.dataset not in self._datasets:
             self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
                                                           download_missing=self.options.download)
-        result = train_run(config, seed, run_dir_for(self.results_dir, config, seed), self.options,
-                           dataset=self._datasets[config.dataset])
-        run_id = self.store.record(result)
-        for k, v in (("config_hash", config.hash), ("seed", seed), ("run_id", run_id), ("status", result.status),
-                     ("params", result.measures.get("params_total")), ("test_acc", result.test_acc),
-                     ("val_acc", result.val_acc), ("wall_time_s", result.wall_time_s)):
+        dataset = self._datasets[config.dataset]
+        results = train_seeds(config, list(seeds), self.results_dir, self.options, dataset=dataset)
+        run_ids = [self.store.record(r) for r in results]
+        ok = [r for r in results if r.status == "finished"]
+        val_acc = sum(r.val_acc for r in ok) / len(ok) if ok else None
+        for k, v in (("config_hash", config.hash), ("seed", seeds[0]), ("seeds", list(seeds)),
+                     ("run_id", run_ids[0]), ("run_ids", run_ids),
+                     ("status", "finished" if ok else "diverged"),
+                     ("diverged_seeds", [r.seed for r in results if r.status != "finished"]),
+                     ("params", results[0].measures.get("params_total") if ok else None),
+                     ("test_acc", sum(r.test_acc for r in ok) / len(ok) if ok else None), ("val_acc", val_acc),
+                     ("wall_time_s", max(r.wall_time_s for r in results))):
             trial.set_user_attr(k, v)
         self.finished_here += 1
-        if result.status != "finished":
-            raise optuna.TrialPruned(f"diverged: {result.error}")
-        return result.val_acc
+        if not ok:
+            raise optuna.TrialPruned(f"diverged: {results[0].error}")
+        return val_acc
 
     def grid_objective(self, trial: optuna.Trial) -> float:
         frozen = self.study._storage.get_trial(trial._trial_id)
@@ -301,8 +321,8 @@ class Worker:
         if other is not None:
             trial.set_user_attr("status", f"duplicate of trial {other}")
             raise optuna.TrialPruned(f"duplicate of trial {other}")
-        config, seed = self.points[key]
-        return self._train(trial, config, seed)
+        config, seeds = self.points[key]
+        return self._train(trial, config, seeds)
 
     def search_objective(self, trial: optuna.Trial) -> tuple[float, float]:
         s = self.spec
@@ -316,7 +336,7 @@ class Worker:
         try:
             config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)
             get_family(family)
-            val = self._train(trial, config, s.seeds[0])
+            val = self._train(trial, config, (s.seeds[0],))
         except SmallnetsError as e:  # e.g. a budget below this family's minimum: not a failure of the sweep
             trial.set_user_attr("status", f"infeasible: {e}")
             raise optuna.TrialPruned(str(e)) from None

@@ -42,6 +42,13 @@ class RunOptions:
     progress: str = "auto"  # auto | bar | lines | none
     data_dir: str | None = None
     download: bool | None = None  # None: unless SMALLNETS_OFFLINE is set
+    stack: str = "auto"  # several seeds of one config: "on" trains them as one stacked model (smallnets.stacked),
+    # "off" one after another, "auto" stacks on CUDA only (on a CPU grouped convolutions are slower than separate
+    # ones; see docs/benchmarks.md)
+
+    def __post_init__(self):
+        if self.stack not in ("auto", "on", "off"):
+            raise SmallnetsError(f"stack must be auto, on or off, got '{self.stack}'")
 
 
 class Diverged(Exception):
@@ -92,14 +99,15 @@ def resolve_device(name: str | None) -> torch.device:
     return device
 
 
-def build_optimizer(model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
-    """Weight decay only on tensors with dim >= 2 (weights of convs and linears), unless decay_all."""
+def build_optimizer(model: nn.Module, config: TrainConfig, model_axes: int = 0) -> torch.optim.Optimizer:
+    """Weight decay only on tensors with dim >= 2 (weights of convs and linears), unless decay_all. `model_axes`
+    leading axes of every tensor index stacked models (smallnets.stacked) and do not count as dims."""
     params = [p for p in model.parameters() if p.requires_grad]
     if config.decay_all:
         groups = [{"params": params, "weight_decay": config.decay}]
     else:
-        groups = [{"params": [p for p in params if p.dim() >= 2], "weight_decay": config.decay},
-                  {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0}]
+        groups = [{"params": [p for p in params if p.dim() - model_axes >= 2], "weight_decay": config.decay},
+                  {"params": [p for p in params if p.dim() - model_axes < 2], "weight_decay": 0.0}]
     lr = config.peak_lr
     if config.optimizer == "sgdm":
         return torch.optim.SGD(groups, lr=lr, momentum=config.momentum, nesterov=config.nesterov)
@@ -182,18 +190,8 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
         run_dir.mkdir(parents=True, exist_ok=True)
         _atomic_json({"config": config.to_dict(), "config_hash": config.hash, "seed": seed}, run_dir / "config.json")
 
-    device = resolve_device(options.device)
-    channels_last = device.type == "cuda" if options.channels_last is None else options.channels_last
-    ds = dataset or data_mod.load_dataset(config.dataset, options.data_dir, download_missing=options.download)
-    if ds.spec.name != config.dataset:
-        raise SmallnetsError(f"dataset given is {ds.spec.name}, config asks for {config.dataset}")
-    splits = data_mod.make_splits(ds, config.val_size, train_limit=config.train_limit)
+    device, channels_last, ds, splits, knobs = prepare_run(config, options, dataset)
     spec = ds.spec
-    h, w, c = spec.image_shape
-
-    knobs = config.knob_dict
-    if config.budget is not None:
-        knobs = fit_budget(config.model, config.budget, **spec.model_kwargs, **knobs).knobs
     model = create_model(config.model, **spec.model_kwargs, seed=seed, **knobs)
     knobs = model.smallnets_config["knobs"]
     model = model.to(device, memory_format=torch.channels_last if channels_last else torch.contiguous_format)
@@ -300,25 +298,50 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
                        train_images_per_s=images_seen / train_time if train_time else 0.0,
                        options={"amp": options.amp and device.type == "cuda", "channels_last": channels_last,
                                 "compile": options.compile})
-    if status == "finished":
+    finish_run(result, eval_model, best, splits, options, run_dir)
+    if ckpt_path is not None:
+        ckpt_path.unlink(missing_ok=True)  # optimizer state is dead weight once the run is over
+    return result
+
+
+def prepare_run(config: TrainConfig, options: RunOptions, dataset: data_mod.Dataset | None = None):
+    """(device, channels_last, dataset, splits, the family's knobs fitted to the budget) for a config."""
+    device = resolve_device(options.device)
+    channels_last = device.type == "cuda" if options.channels_last is None else options.channels_last
+    ds = dataset or data_mod.load_dataset(config.dataset, options.data_dir, download_missing=options.download)
+    if ds.spec.name != config.dataset:
+        raise SmallnetsError(f"dataset given is {ds.spec.name}, config asks for {config.dataset}")
+    splits = data_mod.make_splits(ds, config.val_size, train_limit=config.train_limit)
+    knobs = config.knob_dict
+    if config.budget is not None:
+        knobs = fit_budget(config.model, config.budget, **ds.spec.model_kwargs, **knobs).knobs
+    return device, channels_last, ds, splits, knobs
+
+
+def finish_run(result: RunResult, eval_model: nn.Module, best: dict, splits: data_mod.Splits, options: RunOptions,
+               run_dir: Path | None) -> None:
+    """Load the selected checkpoint, test it once, measure it, and write model.pt and result.json into run_dir."""
+    config, device = result.config, torch.device(result.device)
+    channels_last = result.options.get("channels_last", False)
+    if result.status == "finished":
         if config.select == "best_val":
             eval_model.load_state_dict(best["state"])
             result.selected_epoch = best["epoch"]
         else:
             result.selected_epoch = config.epochs
-        selected = next(m for m in history if m["epoch"] == result.selected_epoch)
+        selected = next(m for m in result.history if m["epoch"] == result.selected_epoch)
         result.val_acc = selected["val_acc"]
-        test_batches = data_mod.DeviceBatches(*splits.test, spec, **eval_kw)
+        spec = splits.dataset.spec
+        h, w, c = spec.image_shape
+        test_batches = data_mod.DeviceBatches(*splits.test, spec, batch_size=1024, device=device,
+                                              channels_last=channels_last)
         result.test_loss, result.test_acc = evaluate(eval_model, test_batches, device, options.amp)
         result.measures = measure_model(copy.deepcopy(eval_model).float(), (c, h, w))
     if run_dir is not None:
-        if status == "finished":
-            _atomic_torch_save({"config": config.to_dict(), "seed": seed, "knobs": knobs,
+        if result.status == "finished":
+            _atomic_torch_save({"config": config.to_dict(), "seed": result.seed, "knobs": result.knobs,
                                 "state_dict": eval_model.state_dict()}, run_dir / "model.pt")
         _atomic_json(result.to_dict(), run_dir / "result.json")
-        if ckpt_path is not None:
-            ckpt_path.unlink(missing_ok=True)  # optimizer state is dead weight once the run is over
-    return result
 
 
 def load_trained_model(run_dir: Path, device: str = "cpu") -> nn.Module:
