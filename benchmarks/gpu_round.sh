@@ -17,4 +17,10 @@ python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --au
   --compile reduce-overhead --batch-size 512 --lr 0.4 --warmup-epochs 2 2>&1 | tail -6 | tee "$OUT/resnet20_fast.txt"
 python3 benchmarks/train_throughput.py --budget 100k --images 45000 --device cuda --compile 2>&1 | tail -5 \
   | tee "$OUT/train_throughput.txt"
-python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --epochs 10 2>&1 | tail -6 | tee "$OUT/sweep_throughput.txt"
+# Horizontal batching: 8 seeds as one stacked model vs one after another (then with CUDA graphs).
+python3 benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 --epochs 5 --augment 2>&1 | tail -5 \
+  | tee "$OUT/stacked_throughput.txt"
+python3 benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 --epochs 5 --augment \
+  --compile reduce-overhead 2>&1 | tail -5 | tee "$OUT/stacked_throughput_compiled.txt"
+python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --epochs 10 2>&1 | tail -8 \
+  | tee "$OUT/sweep_throughput.txt"

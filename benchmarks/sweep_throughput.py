@@ -69,6 +69,8 @@ def run_mode(args, workdir: Path, workers: str, stack: bool) -> dict:
            "--workers", workers]
     if args.device:
         cmd += ["--device", args.device]
+    if stack:  # stacked even on a CPU, where auto would train the seeds one after another
+        cmd += ["--stack", "on"]
     gpu = GpuSampler()
     gpu.start()
     start = time.perf_counter()

@@ -256,9 +256,10 @@ def cmd_train(args) -> int:
         print(f"  params {m['params_total']:,}  MACs {format_count(m['macs'])}  fp32 {m['bytes_fp32'] / 1024:,.0f} KiB")
         val = f"val {result.val_acc:.2%}  " if result.val_acc is not None else ""
         print(f"  {val}test {result.test_acc:.2%} (epoch {result.selected_epoch}, selected by {config.select})")
-        stacked = f", stacked with seeds {result.options['stacked_with']}" if "stacked_with" in result.options else ""
-        print(f"  {result.wall_time_s:.1f} s on {result.device}, {result.train_images_per_s:,.0f} train images/s "
-              f"per model{stacked}")
+        stacked = f" per model, stacked with seeds {result.options['stacked_with']}" \
+            if "stacked_with" in result.options else ""
+        print(f"  {result.wall_time_s:.1f} s on {result.device}, {result.train_images_per_s:,.0f} train images/s"
+              f"{stacked}")
         print(f"  stored in {results / 'results.sqlite'} and {run_dir_for(results, config, result.seed)}")
     return 0 if all(r.status == "finished" for r in outcomes) else 1
 
