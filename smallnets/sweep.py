@@ -400,8 +400,9 @@ def choose_workers(spec: SweepSpec, device: str | None = None) -> int:
     by_size = 8 if largest <= 100_000 else 4 if largest <= 1_000_000 else 2
     free, _ = torch.cuda.mem_get_info()
     # Each worker holds the uint8 dataset (150 MiB for CIFAR), the CUDA context and its activations: ~2 GiB is ample
-    # below a few M parameters at batch 128-512.
-    return max(1, min(by_size, int(0.8 * free // (2 << 30))))
+    # below a few M parameters at batch 128-512, for up to 4 stacked seeds; more stacked seeds, more activations.
+    per_worker = (2 << 30) * max(1.0, len(spec.seeds) / 4 if spec.stack_seeds else 1.0)
+    return max(1, min(by_size, int(0.8 * free // per_worker)))
 
 
 def run_concurrent(argv: list[str], workers: int, spec: SweepSpec, storage_url: str, log_dir: Path,

@@ -44,7 +44,8 @@ def test_forward_backward_and_step_are_those_of_each_model():
             torch.testing.assert_close(got[name], tensor, rtol=1e-9, atol=1e-12, msg=name)
         assert torch.equal(got["stem.1.num_batches_tracked"], torch.tensor(1))
     back = stack.unstack(1)
-    assert type(back) is type(models[1]) and torch.equal(back.state_dict()["classifier.weight"], stack.state_of(1)["classifier.weight"])
+    assert type(back) is type(models[1])
+    assert torch.equal(back.state_dict()["classifier.weight"], stack.state_of(1)["classifier.weight"])
 
 
 def test_a_broken_model_does_not_leak_into_the_others():
@@ -73,7 +74,8 @@ def test_stacked_runs_match_one_at_a_time_runs(sample):
     stacked = train_stacked(cfg, [3, 4], options=QUIET, dataset=sample)
     assert [r.seed for r in stacked] == [3, 4]
     for a, b in zip(alone, stacked):
-        assert b.status == "finished" and b.knobs == a.knobs and b.measures["params_total"] == a.measures["params_total"]
+        assert b.status == "finished" and b.knobs == a.knobs
+        assert b.measures["params_total"] == a.measures["params_total"]
         assert b.options["stacked_with"] == [3, 4]
         assert [m["epoch"] for m in b.history] == [1, 2, 3]
         for ma, mb in zip(a.history, b.history):
@@ -130,8 +132,8 @@ def test_bad_seed_lists():
 def test_cli_train_with_several_seeds(sample_dir, tmp_path, capsys):
     results = tmp_path / "res"
     argv = ["train", "--model", "mlp", "--budget", "5k", "--dataset", "cifar10_sample", "--epochs", "1",
-            "--train-limit", "256", "--batch-size", "64", "--seeds", "0,1", "--stack", "on", "--progress", "none", "--results",
-            str(results), "--data-dir", str(sample_dir)]
+            "--train-limit", "256", "--batch-size", "64", "--seeds", "0,1", "--stack", "on", "--progress", "none",
+            "--results", str(results), "--data-dir", str(sample_dir)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert out.count("stacked with seeds [0, 1]") == 2

@@ -295,3 +295,18 @@ def test_lr_scales_give_every_optimizer_the_same_tuning():
     assert plain_config.hash in {c.hash for c, _ in grid.values()}  # scale 1.0 is the plain run, same hash
     with pytest.raises(SmallnetsError, match="either train.lr or lr_scales"):
         SweepSpec(name="x", datasets=("cifar10_sample",), lr_scales=(0.5, 1.0), train=(("lr", 0.1),))
+
+
+def test_a_study_made_before_a_new_sweep_setting_can_still_be_joined(tmp_path):
+    import json
+    from smallnets.sweep import open_study
+    url = f"sqlite:///{tmp_path / 'o.db'}"
+    spec = SweepSpec(name="old", datasets=("cifar10_sample",), families=("mlp",), budgets=(4_000,))
+    study = open_study(spec, url)
+    stored = json.loads(study.user_attrs["spec"])
+    del stored["stack_seeds"]  # as written by a version without the setting
+    study.set_user_attr("spec", json.dumps(stored))
+    assert len(open_study(spec, url).trials) == 1  # at its default the new setting is the same sweep
+    with pytest.raises(SmallnetsError, match="already exists with a different sweep"):
+        open_study(SweepSpec(name="old", datasets=("cifar10_sample",), families=("mlp",), budgets=(4_000,),
+                             stack_seeds=True), url)
