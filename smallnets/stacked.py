@@ -33,7 +33,8 @@ from .errors import SmallnetsError
 from .models import create_model
 from .progress import EpochProgress
 from .train import (RunOptions, RunResult, _atomic_json, _atomic_torch_save, _autocast, build_optimizer, finish_run,
-                    lr_factor, prepare_run, resolve_device, run_dir_for, train_run)
+                    lr_factor, maybe_compile, prepare_run, resolve_device, restore_training_state, run_dir_for,
+                    train_run, training_state)
 
 
 def _flat(name: str) -> str:
@@ -144,11 +145,7 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
     steps = len(shared_train)
     optimizer = build_optimizer(stack, config, model_axes=1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config, steps))
-    if options.compile:
-        mode = options.compile if isinstance(options.compile, str) and options.compile != "default" else None
-        step_model = torch.compile(stack, mode=mode)
-    else:
-        step_model = stack
+    step_model = maybe_compile(stack, options)
 
     histories: list[list[dict]] = [[] for _ in todo]
     bests = [{"epoch": None, "val_acc": -1.0, "state": None} for _ in todo]
@@ -158,16 +155,7 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
     ckpt_path = group_dir / "checkpoint.pt" if group_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        stack.load_state_dict(ckpt["stack"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        if ema is not None:
-            ema.load_state_dict(ckpt["ema"])
-        for g, state in zip(data_rngs, ckpt["data_rngs"]):
-            g.set_state(state.cpu())
-        torch.set_rng_state(ckpt["torch_rng"].cpu())
-        if device.type == "cuda" and ckpt.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), device)
+        restore_training_state(ckpt, stack, optimizer, scheduler, ema, data_rngs, device)
         histories, bests, diverged = ckpt["histories"], ckpt["bests"], ckpt["diverged"]
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
     elif group_dir is not None:
@@ -231,12 +219,8 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
                     bests[j] = {"epoch": epoch + 1, "val_acc": val_acc[j], "state": eval_stack.state_of(j)}
             if ckpt_path is not None:
                 _atomic_torch_save({
-                    "config": config.to_dict(), "seeds": todo, "epoch": epoch + 1, "stack": stack.state_dict(),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "ema": ema.state_dict() if ema is not None else None,
-                    "data_rngs": [g.get_state() for g in data_rngs], "torch_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-                    "histories": histories, "bests": bests, "diverged": diverged, "train_time": train_time,
+                    "config": config.to_dict(), "seeds": todo, "epoch": epoch + 1,
+                    **training_state(stack, optimizer, scheduler, ema, data_rngs, device), "histories": histories, "bests": bests, "diverged": diverged, "train_time": train_time,
                     "images_seen": images_seen,
                 }, ckpt_path)
             live = [m for m, bad in zip(epoch_metrics, diverged) if not bad] or epoch_metrics

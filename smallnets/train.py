@@ -162,6 +162,37 @@ def evaluate(model: nn.Module, batches, device: torch.device, amp: bool = True) 
     return (loss_sum / max(n, 1)).item(), correct.item() / max(n, 1)
 
 
+def maybe_compile(module: nn.Module, options: RunOptions) -> nn.Module:
+    """The module to step with: torch.compile'd when options.compile asks (a string names the mode)."""
+    if not options.compile:
+        return module
+    mode = options.compile if isinstance(options.compile, str) and options.compile != "default" else None
+    return torch.compile(module, mode=mode)
+
+
+def training_state(model: nn.Module, optimizer, scheduler, ema, data_rngs: list[torch.Generator],
+                   device: torch.device) -> dict:
+    """Everything a resumed run needs to continue exactly where it stopped (with restore_training_state)."""
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+            "ema": ema.state_dict() if ema is not None else None, "data_rngs": [g.get_state() for g in data_rngs],
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None}
+
+
+def restore_training_state(ckpt: dict, model: nn.Module, optimizer, scheduler, ema,
+                           data_rngs: list[torch.Generator], device: torch.device) -> None:
+    model.load_state_dict(ckpt["model"])
+    optimizer.load_state_dict(ckpt["optimizer"])
+    scheduler.load_state_dict(ckpt["scheduler"])
+    if ema is not None:
+        ema.load_state_dict(ckpt["ema"])
+    for g, state in zip(data_rngs, ckpt.get("data_rngs") or [ckpt["data_rng"]]):  # data_rng: older checkpoints
+        g.set_state(state.cpu())
+    torch.set_rng_state(ckpt["torch_rng"].cpu())
+    if device.type == "cuda" and ckpt.get("cuda_rng") is not None:
+        torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), device)
+
+
 def _atomic_torch_save(obj, path: Path) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save(obj, tmp)
@@ -207,11 +238,7 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
     steps = len(train_batches)
     optimizer = build_optimizer(model, config)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config, steps))
-    if options.compile:
-        mode = options.compile if isinstance(options.compile, str) and options.compile != "default" else None
-        step_model = torch.compile(model, mode=mode)
-    else:
-        step_model = model
+    step_model = maybe_compile(model, options)
 
     history: list[dict] = []
     best = {"epoch": None, "val_acc": -1.0, "state": None}
@@ -219,15 +246,7 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
     ckpt_path = run_dir / "checkpoint.pt" if run_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        model.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-        scheduler.load_state_dict(ckpt["scheduler"])
-        if ema is not None:
-            ema.load_state_dict(ckpt["ema"])
-        data_rng.set_state(ckpt["data_rng"].cpu())
-        torch.set_rng_state(ckpt["torch_rng"].cpu())
-        if device.type == "cuda" and ckpt.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), device)
+        restore_training_state(ckpt, model, optimizer, scheduler, ema, [data_rng], device)
         history, best = ckpt["history"], ckpt["best"]
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
 
@@ -278,12 +297,8 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
             history.append(metrics)
             if ckpt_path is not None:
                 _atomic_torch_save({
-                    "config": config.to_dict(), "seed": seed, "epoch": epoch + 1, "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                    "ema": ema.state_dict() if ema is not None else None, "data_rng": data_rng.get_state(),
-                    "torch_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-                    "history": history, "best": best, "train_time": train_time, "images_seen": images_seen,
+                    "config": config.to_dict(), "seed": seed, "epoch": epoch + 1,
+                    **training_state(model, optimizer, scheduler, ema, [data_rng], device), "history": history, "best": best, "train_time": train_time, "images_seen": images_seen,
                 }, ckpt_path)
             progress.epoch_done(epoch, metrics)
             for cb in callbacks:
