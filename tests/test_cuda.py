@@ -1,5 +1,5 @@
-"""The CUDA path (bf16 autocast, channels_last, device-resident batches, compile). Skipped, with the reason, where no
-GPU is present, as in CI; run on the GPU machine with `python -m pytest tests/test_cuda.py`."""
+"""The CUDA path (bf16 autocast, channels_last, device-resident batches, compile, stacked seeds). Skipped, with the
+reason, where no GPU is present, as in CI; run on the GPU machine with `python -m pytest tests/test_cuda.py`."""
 
 import pytest
 import torch
@@ -48,3 +48,17 @@ def test_resume_on_cuda(sample, tmp_path):
     straight = train_run(cfg, 0, tmp_path / "a", RunOptions(device="cuda", progress="none"), dataset=sample)
     # cuDNN may pick non-deterministic kernels: the same data order and initial state, so close, not bit-equal.
     assert abs(resumed.test_acc - straight.test_acc) < 0.05
+
+
+@pytest.mark.parametrize("compile_mode", [False, "default"])
+def test_stacked_seeds_on_cuda_match_one_at_a_time(sample, compile_mode):
+    from smallnets.stacked import train_seeds
+    cfg = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=(("depth", 8), ("width", 16)), epochs=8,
+                      batch_size=128, lr=0.05, augment=True)
+    options = RunOptions(device="cuda", progress="none", compile=compile_mode)  # stack="auto": stacked on CUDA
+    stacked = train_seeds(cfg, [0, 1, 2, 3], options=options, dataset=sample)
+    assert all(r.options["stacked_with"] == [0, 1, 2, 3] and r.options["amp"] for r in stacked)
+    alone = [train_run(cfg, s, options=RunOptions(device="cuda", progress="none"), dataset=sample) for s in range(4)]
+    mean = lambda rs: sum(r.test_acc for r in rs) / len(rs)  # noqa: E731
+    # bf16 and cuDNN's kernel choices make single runs drift apart over 8 epochs: the seeds' mean must agree.
+    assert all(r.test_acc > 0.3 for r in stacked) and abs(mean(stacked) - mean(alone)) < 0.03
