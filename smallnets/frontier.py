@@ -63,7 +63,7 @@ class ConfigSummary:
         return statistics.stdev(self.val) if len(self.val) > 1 else 0.0
 
     def reproduce(self) -> str:
-        """The command that trains this config again, one seed per run."""
+        """The command that trains this config again, every seed of it."""
         d = self.config.non_default()
         parts = ["smallnets train", f"--model {self.config.model}", f"--dataset {self.config.dataset}"]
         for key, value in sorted(d.items()):
@@ -77,10 +77,9 @@ class ConfigSummary:
                 parts.append(f"--{key.replace('_', '-')}" if value else "")
             else:
                 parts.append(f"--{key.replace('_', '-')} {value}")
-        if len(self.seeds) == 1:
-            return " ".join(p for p in parts + [f"--seed {self.seeds[0]}"] if p)
-        command = " ".join(p for p in parts + ["--seed $seed"] if p)
-        return f"for seed in {' '.join(map(str, sorted(self.seeds)))}; do {command}; done"
+        seeds = f"--seed {self.seeds[0]}" if len(self.seeds) == 1 else \
+            f"--seeds {','.join(map(str, sorted(self.seeds)))}"
+        return " ".join(p for p in parts + [seeds] if p)
 
     def as_row(self) -> dict:
         return {"config_hash": self.config_hash, "family": self.family, "params": self.params, "macs": self.macs,
