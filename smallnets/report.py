@@ -67,7 +67,7 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
         below = sum(1 for s in summaries if 100 * s.test_mean < floor)
         ax.set_ylim(bottom=floor)
         if below:
-            ax.text(0.01, 0.01, f"{below} run(s) below {floor:.0f}% not shown", transform=ax.transAxes, fontsize=8)
+            ax.text(0.01, 0.01, f"{below} config(s) below {floor:.0f}% not shown", transform=ax.transAxes, fontsize=8)
     ax.set_xscale("log")
     ax.set_xlabel("parameters" if x == "params" else "MACs per image (conv + linear)")
     ax.set_ylabel("test accuracy (%)")
@@ -112,13 +112,16 @@ def plot_seeds(summaries: list[ConfigSummary], title: str):
     multi = sorted((s for s in summaries if len(s.test) > 1), key=lambda s: s.params)
     if not multi:
         return None
+    # Each seed's distance from its config's mean: on one absolute axis, a collapsed config at chance would squash
+    # every other spread into a line. The mean itself is in the tick label.
     fig, ax = plt.subplots(figsize=(8, 4))
     for i, s in enumerate(multi):
-        ax.scatter([i] * len(s.test), [100 * t for t in s.test], s=14, color="tab:blue")
-        ax.plot([i - 0.3, i + 0.3], [100 * s.test_mean] * 2, color="black", lw=1)
+        ax.scatter([i] * len(s.test), [100 * (t - s.test_mean) for t in s.test], s=14, color="tab:blue")
+    ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(range(len(multi)))
-    ax.set_xticklabels([f"{s.family}\n{format_count(s.params)}" for s in multi], fontsize=7, rotation=60)
-    ax.set_ylabel("test accuracy (%) per seed")
+    ax.set_xticklabels([f"{s.family}\n{format_count(s.params)}\n{100 * s.test_mean:.2f}%" for s in multi], fontsize=7)
+    ax.set_ylabel("test accuracy minus the config's mean\n(points, one dot per seed)")
+    ax.grid(True, axis="y", alpha=0.3)
     ax.set_title(title, fontsize=10)
     return fig
 
