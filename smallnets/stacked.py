@@ -220,7 +220,8 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
             if ckpt_path is not None:
                 _atomic_torch_save({
                     "config": config.to_dict(), "seeds": todo, "epoch": epoch + 1,
-                    **training_state(stack, optimizer, scheduler, ema, data_rngs, device), "histories": histories, "bests": bests, "diverged": diverged, "train_time": train_time,
+                    **training_state(stack, optimizer, scheduler, ema, data_rngs, device),
+                    "histories": histories, "bests": bests, "diverged": diverged, "train_time": train_time,
                     "images_seen": images_seen,
                 }, ckpt_path)
             live = [m for m, bad in zip(epoch_metrics, diverged) if not bad] or epoch_metrics
@@ -269,8 +270,7 @@ def _mean(metrics: list[dict]) -> dict:
 def train_seeds(config: TrainConfig, seeds: list[int], results_dir: Path | None = None,
                 options: RunOptions = RunOptions(), dataset: data_mod.Dataset | None = None) -> list[RunResult]:
     """Every seed of one config, stacked or one after another as `options.stack` says (auto: stacked on CUDA)."""
-    stack = options.stack == "on" or (options.stack == "auto" and len(seeds) > 1
-                                      and resolve_device(options.device).type == "cuda")
+    stack = options.stack == "on" or (options.stack == "auto" and resolve_device(options.device).type == "cuda")
     if stack and len(seeds) > 1:
         return train_stacked(config, seeds, results_dir, options, dataset=dataset)
     return [train_run(config, s, run_dir_for(results_dir, config, s) if results_dir is not None else None, options,

@@ -119,32 +119,31 @@ def test_sqlite_sweep_resumes_after_sigkill(sample_dir, tmp_path):
     assert len(rows) == 8 and len({(r["config_hash"], r["seed"]) for r in rows}) == 8
 
 
-def test_bad_sweep_files(tmp_path):
-    bad = tmp_path / "bad.toml"
-    bad.write_text('name = "x"\nfamilies = ["resnet", "alexnet"]\n')
-    with pytest.raises(SmallnetsError, match=r"bad.toml: unknown family 'alexnet'; expected one of: "):
+@pytest.mark.parametrize("filename,text,needle", [
+    ("bad.toml", 'name = "x"\nfamilies = ["resnet", "alexnet"]\n',
+     r"bad.toml: unknown family 'alexnet'; expected one of: "),
+    ("bad.toml", 'name = "x"\nbudgets = ["10q"]\n', "budget '10q' is not a count"),
+    ("bad.toml", 'name = "x"\ncolour = "red"\n', "unknown key\\(s\\) colour"),
+    ("bad.toml", 'name = "x\n', "not valid TOML"),
+    ("s.yaml", "name: y\nfamilies: [mlp]\ntrain: {val_size: 0}\n", "val_size must be > 0"),
+    ("s.yaml", "name: y\nfamilies: [mlp]\ntrain: {epochz: 3}\n", "unknown train setting"),
+])
+def test_bad_sweep_files(tmp_path, filename, text, needle):
+    bad = tmp_path / filename
+    bad.write_text(text)
+    with pytest.raises(SmallnetsError, match=needle):
         load_spec(bad)
-    bad.write_text('name = "x"\nbudgets = ["10q"]\n')
-    with pytest.raises(SmallnetsError, match="budget '10q' is not a count"):
-        load_spec(bad)
-    bad.write_text('name = "x"\ncolour = "red"\n')
-    with pytest.raises(SmallnetsError, match="unknown key\\(s\\) colour"):
-        load_spec(bad)
-    bad.write_text('name = "x\n')
-    with pytest.raises(SmallnetsError, match="not valid TOML"):
-        load_spec(bad)
+
+
+def test_sweep_file_scalars_missing_file_and_cli_exit_code(tmp_path):
     yml = tmp_path / "s.yaml"
-    yml.write_text("name: y\nfamilies: [mlp]\ntrain: {val_size: 0}\n")
-    with pytest.raises(SmallnetsError, match="val_size must be > 0"):
-        load_spec(yml)
-    yml.write_text("name: y\nfamilies: [mlp]\ntrain: {epochz: 3}\n")
-    with pytest.raises(SmallnetsError, match="unknown train setting"):
-        load_spec(yml)
     yml.write_text("name: y\nfamilies: mlp\nbudgets: 20k\n")
     assert load_spec(yml).families == ("mlp",) and load_spec(yml).budgets == (20_000,)
     with pytest.raises(SmallnetsError, match="not found"):
         load_spec(tmp_path / "missing.toml")
     from smallnets.cli import main
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x\n')
     assert main(["sweep", "--config", str(bad)]) == 2
 
 
