@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import sys
 from pathlib import Path
 
@@ -545,7 +546,7 @@ def cmd_jpeg_gap(args) -> int:
     from .data import DeviceBatches, exact_vs_jpeg_test_pairs, load_dataset
     from .frontier import filter_rows, frontier, summarize
     from .store import RunStore
-    from .train import evaluate, load_trained_model, resolve_device, run_dir_for
+    from .train import correct_per_image, load_trained_model, resolve_device, run_dir_for
     with RunStore(_existing_storage(args)) as store:
         rows = store.runs()
     if args.runs:
@@ -572,17 +573,26 @@ def cmd_jpeg_gap(args) -> int:
         if not (run_dir / "model.pt").is_file():
             raise SmallnetsError(f"run {r['id']}: no saved model at {run_dir / 'model.pt'}")
         model = load_trained_model(run_dir, str(device))
-        accs = [evaluate(model, DeviceBatches(x, y, jpeg.spec, batch_size=1000, device=device), device)[1]
-                for x in (x_exact, x_jpeg)]
-        out.append({"run_id": r["id"], "model": r["model"], "params": r["params_total"], "exact_acc": accs[0],
-                    "jpeg_acc": accs[1], "exact_minus_jpeg": accs[0] - accs[1]})
+        exact, on_jpeg = (correct_per_image(model, DeviceBatches(x, y, jpeg.spec, batch_size=1000, device=device),
+                                            device) for x in (x_exact, x_jpeg))
+        # The same 1,000 images on both sides: what differs is only the images that flip, counted each way.
+        out.append({"run_id": r["id"], "model": r["model"], "params": r["params_total"], "seed": r["seed"],
+                    "images": len(y), "exact_acc": exact.float().mean().item(),
+                    "jpeg_acc": on_jpeg.float().mean().item(),
+                    "exact_minus_jpeg": (exact.float() - on_jpeg.float()).mean().item(),
+                    "right_only_exact": int((exact & ~on_jpeg).sum()), "right_only_jpeg": int((on_jpeg & ~exact).sum())})
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
     print(f"{len(y)} exact CIFAR-10 test images vs the same images from {jpeg.label}:")
     for o in out:
-        print(f"  run {o['run_id']:>5}  {o['model']:14s} {o['params']:>10,} params  exact {100 * o['exact_acc']:6.2f}%  "
-              f"JPEG {100 * o['jpeg_acc']:6.2f}%  difference {100 * o['exact_minus_jpeg']:+.2f} points")
+        print(f"  run {o['run_id']:>5}  {o['model']:14s} {o['params']:>10,} params  seed {o['seed']:<3} "
+              f"exact {100 * o['exact_acc']:6.2f}%  JPEG {100 * o['jpeg_acc']:6.2f}%  "
+              f"difference {100 * o['exact_minus_jpeg']:+.2f} points  (images right only on exact "
+              f"{o['right_only_exact']}, only on JPEG {o['right_only_jpeg']})")
+    diffs = [100 * o["exact_minus_jpeg"] for o in out]
+    spread = f" +- {statistics.stdev(diffs):.2f} (std over runs)" if len(diffs) > 1 else ""
+    print(f"mean difference over {len(out)} run(s): {statistics.fmean(diffs):+.2f} points{spread}")
     return 0
 
 

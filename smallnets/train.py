@@ -162,6 +162,17 @@ def evaluate(model: nn.Module, batches, device: torch.device, amp: bool = True) 
     return (loss_sum / max(n, 1)).item(), correct.item() / max(n, 1)
 
 
+@torch.no_grad()
+def correct_per_image(model: nn.Module, batches, device: torch.device, amp: bool = True) -> torch.Tensor:
+    """A bool per image, in batch order: did the model's top class match the label (for paired comparisons)."""
+    model.eval()
+    hits = []
+    for x, y in batches:
+        with _autocast(device, amp):
+            hits.append(model(x).argmax(1) == y)
+    return torch.cat(hits).cpu()
+
+
 def maybe_compile(module: nn.Module, options: RunOptions) -> nn.Module:
     """The module to step with: torch.compile'd when options.compile asks (a string names the mode)."""
     if not options.compile:

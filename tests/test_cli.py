@@ -78,7 +78,12 @@ def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
     assert main(["jpeg-gap", *res, "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert 0 <= row["exact_acc"] <= 1 and 0 <= row["jpeg_acc"] <= 1 and row["model"] == "shallow_cnn"
-    assert abs(row["exact_minus_jpeg"]) < 0.1
+    assert abs(row["exact_minus_jpeg"]) < 0.1 and row["images"] == 1000 and row["seed"] == 0
+    # The accuracy difference is exactly the images that flip one way minus those that flip the other.
+    assert row["exact_minus_jpeg"] * 1000 == pytest.approx(row["right_only_exact"] - row["right_only_jpeg"], abs=1e-6)
+    assert row["exact_acc"] - row["jpeg_acc"] == pytest.approx(row["exact_minus_jpeg"], abs=1e-6)
+    assert main(["jpeg-gap", *res]) == 0
+    assert "mean difference over 1 run(s)" in capsys.readouterr().out
     assert main(["jpeg-gap", *res, "--runs", "99"]) == 2
 
 
