@@ -239,8 +239,8 @@ def cmd_train(args) -> int:
                              progress=args.progress, data_dir=args.data_dir,
                              download=False if args.no_download else None, stack=args.stack)
         from .stacked import train_seeds
-        outcomes = train_seeds(config, todo, results, options)
-        run_ids = [store.record(result) for result in outcomes]
+        run_ids = []  # each seed lands in the database as it ends: a kill during the next loses nothing
+        outcomes = train_seeds(config, todo, results, options, on_result=lambda r: run_ids.append(store.record(r)))
     if args.json:
         rows = [{"run_id": i, **r.to_dict()} for i, r in zip(run_ids, outcomes)]
         print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=1, default=str))

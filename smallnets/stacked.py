@@ -268,11 +268,22 @@ def _mean(metrics: list[dict]) -> dict:
 
 
 def train_seeds(config: TrainConfig, seeds: list[int], results_dir: Path | None = None,
-                options: RunOptions = RunOptions(), dataset: data_mod.Dataset | None = None) -> list[RunResult]:
-    """Every seed of one config, stacked or one after another as `options.stack` says (auto: stacked on CUDA)."""
+                options: RunOptions = RunOptions(), dataset: data_mod.Dataset | None = None,
+                on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """Every seed of one config, stacked or one after another as `options.stack` says (auto: stacked on CUDA).
+    `on_result` gets each result as soon as it is final (one after another: as each seed ends), so a caller can
+    record it before the next seed starts."""
     stack = options.stack == "on" or (options.stack == "auto" and resolve_device(options.device).type == "cuda")
     if stack and len(seeds) > 1:
-        return train_stacked(config, seeds, results_dir, options, dataset=dataset)
-    return [train_run(config, s, run_dir_for(results_dir, config, s) if results_dir is not None else None, options,
-                      dataset=dataset) for s in seeds]
+        results = train_stacked(config, seeds, results_dir, options, dataset=dataset)
+        for result in results if on_result else ():
+            on_result(result)
+        return results
+    results = []
+    for s in seeds:
+        results.append(train_run(config, s, run_dir_for(results_dir, config, s) if results_dir is not None else None,
+                                 options, dataset=dataset))
+        if on_result:
+            on_result(results[-1])
+    return results
 

@@ -294,8 +294,9 @@ class Worker:
             self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
                                                           download_missing=self.options.download)
         dataset = self._datasets[config.dataset]
-        results = train_seeds(config, list(seeds), self.results_dir, self.options, dataset=dataset)
-        run_ids = [self.store.record(r) for r in results]
+        run_ids = []
+        results = train_seeds(config, list(seeds), self.results_dir, self.options, dataset=dataset,
+                              on_result=lambda r: run_ids.append(self.store.record(r)))
         ok = [r for r in results if r.status == "finished"]
         val_acc = sum(r.val_acc for r in ok) / len(ok) if ok else None
         for k, v in (("config_hash", config.hash), ("seed", seeds[0]), ("seeds", list(seeds)),

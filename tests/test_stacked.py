@@ -144,6 +144,31 @@ def test_cli_train_with_several_seeds(sample_dir, tmp_path, capsys):
     assert capsys.readouterr().out.count("already recorded") == 2
 
 
+def test_cli_seeds_one_after_another_land_as_each_ends(sample_dir, tmp_path, monkeypatch, capsys):
+    """Killed while seed 1 trains: seed 0 is already in the database, and the relaunch trains only seed 1."""
+    import smallnets.stacked as stacked
+    real_train_run, started = stacked.train_run, []
+
+    def killed_at_seed_1(config, seed, *args, **kwargs):
+        started.append(seed)
+        if seed == 1 and len(started) == 2:
+            raise KeyboardInterrupt
+        return real_train_run(config, seed, *args, **kwargs)
+
+    monkeypatch.setattr(stacked, "train_run", killed_at_seed_1)
+    results = tmp_path / "res"
+    argv = ["train", "--model", "mlp", "--budget", "5k", "--dataset", "cifar10_sample", "--epochs", "1",
+            "--train-limit", "256", "--batch-size", "64", "--seeds", "0,1", "--stack", "off", "--progress", "none",
+            "--results", str(results), "--data-dir", str(sample_dir)]
+    assert main(argv) == 130  # interrupted: "finished runs are recorded, a relaunch resumes the rest"
+    with RunStore(results / "results.sqlite") as store:
+        assert [r["seed"] for r in store.runs()] == [0]
+    assert main(argv) == 0 and started == [0, 1, 1]
+    assert "already recorded" in capsys.readouterr().out
+    with RunStore(results / "results.sqlite") as store:
+        assert sorted(r["seed"] for r in store.runs()) == [0, 1]
+
+
 def test_sweep_with_stacked_seeds(sample_dir, tmp_path):
     spec = SweepSpec(name="st", datasets=("cifar10_sample",), families=("resnet", "mlp"), budgets=(4_000,),
                      seeds=(0, 1, 2), epochs=(1,), stack_seeds=True,
