@@ -111,7 +111,9 @@ class SweepSpec:
     def config(self, dataset, family, budget, optimizer, augment, epochs, lr_scale: float = 1.0) -> TrainConfig:
         train = dict(self.train)
         if lr_scale != 1.0:  # at 1.0 the default stays implicit, so the config hash is that of a plain run
-            train["lr"] = DEFAULT_LR[optimizer] * lr_scale
+            # Rounded: 0.1 * 0.1 is 0.010000000000000002 in binary, and the config (its hash, its reproduce
+            # command) should carry the rate as a person writes it.
+            train["lr"] = float(f"{DEFAULT_LR[optimizer] * lr_scale:.10g}")
         return TrainConfig(dataset=dataset, model=family, budget=budget, optimizer=optimizer, augment=augment,
                            epochs=epochs, **train)
 
