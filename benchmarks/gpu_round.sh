@@ -14,8 +14,8 @@ set -u
 DATA=${1:-/root/data}
 PHASE=${2:-single}
 OUT=${OUT:-gpu-out}
-mkdir -p "$OUT/$PHASE"
 O="$OUT/$PHASE"
+mkdir -p "$O"
 export SMALLNETS_DATA="$DATA" SMALLNETS_CACHE=/tmp/smallnets-cache PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-deps --no-index -e . 2>/dev/null || export PYTHONPATH="$PWD:${PYTHONPATH:-}"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$O/device.txt"

@@ -276,8 +276,9 @@ def train_seeds(config: TrainConfig, seeds: list[int], results_dir: Path | None 
     stack = options.stack == "on" or (options.stack == "auto" and resolve_device(options.device).type == "cuda")
     if stack and len(seeds) > 1:
         results = train_stacked(config, seeds, results_dir, options, dataset=dataset)
-        for result in results if on_result else ():
-            on_result(result)
+        if on_result:
+            for result in results:
+                on_result(result)
         return results
     results = []
     for s in seeds:

@@ -297,13 +297,13 @@ def test_lr_scales_give_every_optimizer_the_same_tuning():
         SweepSpec(name="x", datasets=("cifar10_sample",), lr_scales=(0.5, 1.0), train=(("lr", 0.1),))
 
 
-
 def test_lr_scale_names_the_rate_as_written():
     spec = SweepSpec(name="x", datasets=("cifar10_sample",), families=("mlp",), budgets=(5_000,), lr_scales=(0.1, 0.3))
     configs = [config for config, _ in spec.grid().values()]
     assert sorted(c.lr for c in configs) == [0.01, 0.03]  # not 0.010000000000000002
     plain = TrainConfig(dataset="cifar10_sample", model="mlp", budget=5_000, lr=0.01)
     assert plain.hash in {c.hash for c in configs}
+
 
 def test_a_study_made_before_a_new_sweep_setting_can_still_be_joined(tmp_path):
     import json
