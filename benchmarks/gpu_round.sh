@@ -36,9 +36,10 @@ single)
     | tee "$O/train_throughput.txt"
   ;;
 sweep)
-  # 32 runs of <= 100k-parameter models (4 seeds per point): one at a time vs worker processes vs stacked seeds.
-  python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --epochs 10 2>&1 | tail -8 \
-    | tee "$O/sweep_throughput.txt"
+  # 32 runs of <= 100k-parameter models (2 learning rates x 4 seeds per point, as a tuned sweep has): one at a
+  # time vs worker processes vs stacked (all 8 runs of a point as one model).
+  python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --lr-scales 0.5,1 --epochs 10 2>&1 \
+    | tail -8 | tee "$O/sweep_throughput.txt"
   ;;
 stacked)
   # Horizontal batching: 8 seeds as one stacked model vs one after another (then with CUDA graphs).
@@ -52,7 +53,7 @@ campaign)
   NAME=${3:?campaign needs a sweep name, e.g. cifar10-noaug}
   start=$(date +%s)
   timeout "${CAMPAIGN_SECONDS:-500}" python3 -m smallnets.cli sweep --config "sweeps/$NAME.toml" \
-    --results results-gpu --stack-seeds 2>&1 | tail -40 | tee "$O/sweep-$NAME.txt"
+    --results results-gpu --stack-seeds --stack-lrs 2>&1 | tail -40 | tee "$O/sweep-$NAME.txt"
   echo "wall $(( $(date +%s) - start )) s this call" | tee -a "$O/sweep-$NAME.txt"
   # sqlite's backup copies a consistent database, write-ahead log included (a plain cp may miss the last runs).
   python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \

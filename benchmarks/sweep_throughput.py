@@ -1,12 +1,13 @@
 """Sweep throughput: the same fixed sweep run one trial at a time, with the concurrent executor (worker processes
-sharing the device), and with stacked seeds on top (each trial trains all seeds of a point as one wide model),
-side by side.
+sharing the device), and with stacking on top (each trial trains all seeds and learning rates of a point as one
+wide model), side by side.
 
 Prints, for each: wall time, training images/s over the whole sweep, mean GPU utilisation (sampled with nvidia-smi
 where there is a GPU), and the test accuracy of the runs (mean +- std, and the mean difference between the same
 config and seed against one-at-a-time: they must agree within seed noise).
 
     python benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --epochs 10     # the target setting
+    python benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --lr-scales 0.5,1 --epochs 10
     python benchmarks/sweep_throughput.py --device cpu --runs 8 --seeds 2 --epochs 1 --dataset cifar10_sample
 """
 
@@ -28,9 +29,10 @@ BUDGETS = ["25k", "50k", "75k", "100k"]
 
 
 def sweep_file(path: Path, name: str, args, stack: bool) -> None:
-    """About `runs` runs: families x budgets x seeds, all <= 100k parameters."""
-    seeds = args.seeds or max(1, args.runs // (len(FAMILIES) * len(BUDGETS)))
-    points = max(1, args.runs // seeds)
+    """About `runs` runs: families x budgets x learning rates x seeds, all <= 100k parameters."""
+    scales = [float(v) for v in args.lr_scales.split(",")]
+    seeds = args.seeds or max(1, args.runs // (len(FAMILIES) * len(BUDGETS) * len(scales)))
+    points = max(1, args.runs // (seeds * len(scales)))
     families = FAMILIES[: max(1, min(len(FAMILIES), points))]
     budgets = BUDGETS[: max(1, min(len(BUDGETS), points // len(families)))]
     train = {"batch_size": args.batch_size}
@@ -40,7 +42,7 @@ def sweep_file(path: Path, name: str, args, stack: bool) -> None:
         train["val_size"] = 500
     path.write_text(json.dumps({"name": name, "datasets": [args.dataset], "families": families, "budgets": budgets,
                                 "seeds": list(range(seeds)), "epochs": [args.epochs], "train": train,
-                                "stack_seeds": stack}))
+                                "lr_scales": scales, "stack_seeds": stack, "stack_lrs": stack}))
 
 
 class GpuSampler(threading.Thread):
@@ -88,7 +90,8 @@ def run_mode(args, workdir: Path, workers: str, stack: bool) -> dict:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=32)
-    p.add_argument("--seeds", type=int, help="seeds per grid point (default: runs // 16)")
+    p.add_argument("--seeds", type=int, help="seeds per grid point (default: runs // (16 x learning rates))")
+    p.add_argument("--lr-scales", default="1", help="comma-separated multiples of the default learning rate")
     p.add_argument("--modes", default="one,concurrent,stacked", help="which of one,concurrent,stacked to run")
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--dataset", default="cifar10")
@@ -101,7 +104,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         modes = {"one": ("one at a time", "1", False), "concurrent": ("concurrent", args.workers, False),
-                 "stacked": ("stacked seeds", args.workers, True)}
+                 "stacked": ("stacked", args.workers, True)}
         for key in args.modes.split(","):
             mode, workers, stack = modes[key]
             results[mode] = run_mode(args, Path(tmp) / mode.replace(" ", "_"), workers, stack)

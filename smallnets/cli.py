@@ -139,8 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--seeds", type=_csv_list, help="comma-separated, e.g. 0,1,2")
     sw.add_argument("--stack-seeds", action="store_true", default=None,
                     help="grid mode: one trial per point trains all its seeds")
+    sw.add_argument("--stack-lrs", action="store_true", default=None,
+                    help="grid mode: one trial per point trains all its learning rates (lr_scales)")
     sw.add_argument("--stack", default="auto", choices=("auto", "on", "off"),
-                    help="with stacked seeds: train them at once as one stacked model (auto: on CUDA only)")
+                    help="with stacked seeds or rates: train them at once as one stacked model (auto: on CUDA "
+                         "only)")
     sw.add_argument("--epochs", type=_csv_list, help="comma-separated, e.g. 30")
     sw.add_argument("--augment", choices=("off", "on", "both"))
     sw.add_argument("--trials", type=int, help="search mode: finished trials to reach over all workers")
@@ -442,6 +445,7 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     overrides = {"name": args.name, "mode": args.mode, "datasets": args.datasets, "families": args.families,
                  "budgets": args.budgets, "optimizers": args.optimizers, "trials": args.trials,
                  "sampler": args.sampler, "sampler_seed": args.sampler_seed, "stack_seeds": args.stack_seeds,
+                 "stack_lrs": args.stack_lrs,
                  "seeds": [int(v) for v in args.seeds] if args.seeds else None,
                  "epochs": [int(v) for v in args.epochs] if args.epochs else None,
                  "augment": {"off": [False], "on": [True], "both": [False, True]}.get(args.augment)}

@@ -10,11 +10,19 @@ Each model keeps everything its seed gives it alone: its initial weights, its da
 generator over one shared copy of the split), and its own selection, test evaluation and result. Up to
 floating-point reassociation in the grouped kernels, a stacked run reproduces the one-at-a-time runs (tested);
 dropout draws differ but have the same distribution.
+
+The models of a group may also differ in their learning rate (a sweep's lr_scales): the optimizer takes one step
+at the first model's rate and each model's change is then scaled by its rate over that one. SGD (with momentum and
+L2 decay), Adam and AdamW keep state that does not depend on the rate and move the weights in proportion to it, so
+the scaled step is exactly the step at the model's own rate. AdaBound's bounds do not scale with the rate: its
+models stack only with models of the same rate.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
+import hashlib
 import json
 import math
 import time
@@ -105,30 +113,58 @@ def evaluate_stacked(stack: StackedModels, batches, device: torch.device, amp: b
     return (loss_sum / max(n, 1)).tolist(), (correct.double() / max(n, 1)).tolist()
 
 
-def stack_dir_for(results_dir: Path, config: TrainConfig, seeds: list[int]) -> Path:
+Member = tuple[TrainConfig, int]  # one run of a group: its config and its seed
+
+
+def stack_dir_for(results_dir: Path, members: list[Member]) -> Path:
     """Where a stacked group keeps its (single) checkpoint while it trains."""
-    return Path(results_dir) / "runs" / config.hash / ("stack-seeds" + "-".join(str(s) for s in seeds))
+    configs = {c.hash for c, _ in members}
+    if len(configs) == 1:
+        return Path(results_dir) / "runs" / members[0][0].hash / ("stack-seeds" + "-".join(str(s) for _, s in members))
+    key = ",".join(f"{c.hash}:{s}" for c, s in members)
+    return Path(results_dir) / "runs" / ("stack-" + hashlib.sha256(key.encode()).hexdigest()[:12])
+
+
+def stackable(a: TrainConfig, b: TrainConfig) -> bool:
+    """Whether runs of these two configs can train in one stacked group: equal but for the learning rate, and the
+    same rate where the optimizer is AdaBound (see the module docstring)."""
+    if dataclasses.replace(a, lr=None) != dataclasses.replace(b, lr=None):
+        return False
+    return a.optimizer != "adabound" or a.peak_lr == b.peak_lr
 
 
 def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | None = None,
                   options: RunOptions = RunOptions(), callbacks: tuple[Callable[[int, list[dict]], None], ...] = (),
                   dataset: data_mod.Dataset | None = None) -> list[RunResult]:
-    """Train one run per seed, all at once. With `results_dir`, each run gets its usual run folder and result (as
-    train_run would write it); the group checkpoints every epoch and a relaunch resumes it. Seeds already finished
-    are not trained again."""
-    seeds = list(seeds)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise SmallnetsError(f"stacked training needs distinct seeds, got {seeds}")
-    run_dirs = {s: run_dir_for(results_dir, config, s) if results_dir is not None else None for s in seeds}
-    done = {s: RunResult.from_dict(json.loads((run_dirs[s] / "result.json").read_text())) for s in seeds
-            if run_dirs[s] is not None and (run_dirs[s] / "result.json").is_file()}
-    todo = [s for s in seeds if s not in done]
-    if not todo:
-        return [done[s] for s in seeds]
+    """Train one run of `config` per seed, all at once (see train_group)."""
+    return train_group([(config, s) for s in seeds], results_dir, options, callbacks, dataset)
 
+
+def train_group(members: list[Member], results_dir: Path | None = None, options: RunOptions = RunOptions(),
+                callbacks: tuple[Callable[[int, list[dict]], None], ...] = (),
+                dataset: data_mod.Dataset | None = None) -> list[RunResult]:
+    """Train one run per (config, seed) member, all at once as one stacked model. The configs may differ only in
+    their learning rate. With `results_dir`, each run gets its usual run folder and result (as train_run would write
+    it); the group checkpoints every epoch and a relaunch resumes it. Runs already finished are not trained again."""
+    members = list(members)
+    if not members or len(set((c.hash, s) for c, s in members)) != len(members):
+        raise SmallnetsError(f"stacked training needs distinct seeds for each config, got seeds "
+                             f"{[s for _, s in members]}")
+    bad = [c for c, _ in members if not stackable(members[0][0], c)]
+    if bad:
+        raise SmallnetsError(f"stacked runs must share every setting but the learning rate (and AdaBound its rate "
+                             f"too): {members[0][0].hash} vs {bad[0].hash}")
+    run_dirs = {m: run_dir_for(results_dir, *m) if results_dir is not None else None for m in members}
+    done = {m: RunResult.from_dict(json.loads((run_dirs[m] / "result.json").read_text())) for m in members
+            if run_dirs[m] is not None and (run_dirs[m] / "result.json").is_file()}
+    todo = [m for m in members if m not in done]
+    if not todo:
+        return [done[m] for m in members]
+
+    config = todo[0][0]  # the reference: its learning rate is the optimizer's, the others are scaled from it
     device, _, ds, splits, knobs = prepare_run(config, options, dataset)
     spec = ds.spec
-    models = [create_model(config.model, **spec.model_kwargs, seed=s, **knobs).to(device) for s in todo]
+    models = [create_model(config.model, **spec.model_kwargs, seed=s, **knobs).to(device) for _, s in todo]
     knobs = models[0].smallnets_config["knobs"]
     stack = StackedModels(models)
     del models
@@ -138,20 +174,22 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
 
     shared_train = data_mod.DeviceBatches(*splits.train, spec, batch_size=config.batch_size, device=device,
                                           shuffle=True, augment=config.augment, drop_last=True)
-    data_rngs = [torch.Generator(device=device).manual_seed(s) for s in todo]
+    data_rngs = [torch.Generator(device=device).manual_seed(s) for _, s in todo]
     train_batches = [shared_train.with_generator(g) for g in data_rngs]
     val_batches = data_mod.DeviceBatches(*splits.val, spec, batch_size=1024, device=device) \
         if len(splits.val[1]) else None
     steps = len(shared_train)
     optimizer = build_optimizer(stack, config, model_axes=1)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(config, steps))
+    lr_ratios = [c.peak_lr / config.peak_lr for c, _ in todo]
+    rescale = _StepScaler(stack, lr_ratios) if any(r != 1.0 for r in lr_ratios) else None
     step_model = maybe_compile(stack, options)
 
     histories: list[list[dict]] = [[] for _ in todo]
     bests = [{"epoch": None, "val_acc": -1.0, "state": None} for _ in todo]
     diverged: list[str | None] = [None] * k
     start_epoch, train_time, images_seen = 0, 0.0, 0
-    group_dir = stack_dir_for(results_dir, config, todo) if results_dir is not None else None
+    group_dir = stack_dir_for(results_dir, todo) if results_dir is not None else None
     ckpt_path = group_dir / "checkpoint.pt" if group_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
@@ -160,13 +198,13 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
     elif group_dir is not None:
         group_dir.mkdir(parents=True, exist_ok=True)
-        for s in todo:
-            run_dirs[s].mkdir(parents=True, exist_ok=True)
-            _atomic_json({"config": config.to_dict(), "config_hash": config.hash, "seed": s,
-                          "stacked_with": todo}, run_dirs[s] / "config.json")
+        for c, s in todo:
+            run_dirs[(c, s)].mkdir(parents=True, exist_ok=True)
+            _atomic_json({"config": c.to_dict(), "config_hash": c.hash, "seed": s,
+                          "stacked_with": _describe(todo)}, run_dirs[(c, s)] / "config.json")
 
     eval_stack = ema.module if ema is not None else stack
-    title = f"{config.model} {config.dataset} seeds {','.join(map(str, todo))} (stacked)"
+    title = f"{config.model} {config.dataset} {_describe_text(todo)} (stacked)"
     progress = EpochProgress(title, config.epochs, steps, options.progress, start_epoch)
     wall_start = time.perf_counter()
     try:
@@ -188,7 +226,11 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
                                             label_smoothing=config.label_smoothing).view(k, -1).mean(1)
                 optimizer.zero_grad(set_to_none=True)
                 per_model.sum().backward()
+                if rescale is not None:
+                    rescale.before_step()
                 optimizer.step()
+                if rescale is not None:
+                    rescale.after_step()
                 scheduler.step()
                 if ema is not None:
                     ema.update_parameters(stack)
@@ -209,7 +251,7 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
             epoch_metrics = []
             for j in range(k):
                 m = {"epoch": epoch + 1, "train_loss": train_loss[j], "train_acc": train_acc[j],
-                     "lr": optimizer.param_groups[0]["lr"], "epoch_time_s": epoch_time,
+                     "lr": optimizer.param_groups[0]["lr"] * lr_ratios[j], "epoch_time_s": epoch_time,
                      "images_per_s": seen / epoch_time, "val_loss": val_loss[j], "val_acc": val_acc[j]}
                 epoch_metrics.append(m)
                 if diverged[j]:
@@ -219,7 +261,7 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
                     bests[j] = {"epoch": epoch + 1, "val_acc": val_acc[j], "state": eval_stack.state_of(j)}
             if ckpt_path is not None:
                 _atomic_torch_save({
-                    "config": config.to_dict(), "seeds": todo, "epoch": epoch + 1,
+                    "configs": [c.to_dict() for c, _ in todo], "seeds": [s for _, s in todo], "epoch": epoch + 1,
                     **training_state(stack, optimizer, scheduler, ema, data_rngs, device),
                     "histories": histories, "bests": bests, "diverged": diverged, "train_time": train_time,
                     "images_seen": images_seen,
@@ -232,23 +274,56 @@ def train_stacked(config: TrainConfig, seeds: list[int], results_dir: Path | Non
         progress.close()
 
     wall = time.perf_counter() - wall_start
-    for j, s in enumerate(todo):
+    for j, (c, s) in enumerate(todo):
         # Wall time and images/s are the group's, shared by its runs: each model saw `images_seen` images in
         # `train_time`, alongside k - 1 others.
-        result = RunResult(config, s, "diverged" if diverged[j] else "finished", knobs, histories[j],
+        result = RunResult(c, s, "diverged" if diverged[j] else "finished", knobs, histories[j],
                            error=diverged[j], device=str(device), data=ds.describe(), wall_time_s=wall,
                            train_images_per_s=images_seen / train_time if train_time else 0.0,
                            options={"amp": options.amp and device.type == "cuda", "channels_last": False,
-                                    "compile": options.compile, "stacked_with": todo})
-        finish_run(result, eval_stack.unstack(j), bests[j], splits, options, run_dirs[s])
-        done[s] = result
+                                    "compile": options.compile, "stacked_with": _describe(todo)})
+        finish_run(result, eval_stack.unstack(j), bests[j], splits, options, run_dirs[(c, s)])
+        done[(c, s)] = result
     if ckpt_path is not None:
         ckpt_path.unlink(missing_ok=True)
         try:
             group_dir.rmdir()
         except OSError:
             pass
-    return [done[s] for s in seeds]
+    return [done[m] for m in members]
+
+
+class _StepScaler:
+    """Gives each stacked model the step of its own learning rate: remembers the weights before the optimizer's
+    step (taken at the reference rate) and scales each model's change by its rate over the reference rate."""
+
+    def __init__(self, stack: StackedModels, lr_ratios: list[float]):
+        self.params = [p for p in stack.parameters() if p.requires_grad]
+        self.before = [torch.empty_like(p) for p in self.params]
+        ratios = torch.tensor(lr_ratios, device=self.params[0].device, dtype=self.params[0].dtype)
+        self.weights = [ratios.view(-1, *[1] * (p.dim() - 1)) for p in self.params]
+
+    @torch.no_grad()
+    def before_step(self) -> None:
+        torch._foreach_copy_(self.before, self.params)
+
+    @torch.no_grad()
+    def after_step(self) -> None:
+        torch._foreach_lerp_(self.before, self.params, self.weights)  # before + ratio * (after - before)
+        torch._foreach_copy_(self.params, self.before)
+
+
+def _describe(members: list[Member]) -> list:
+    """A group's runs as a result records them: its seeds, or (learning rate, seed) pairs where the rates differ."""
+    if len({c.hash for c, _ in members}) == 1:
+        return [s for _, s in members]
+    return [[c.peak_lr, s] for c, s in members]
+
+
+def _describe_text(members: list[Member]) -> str:
+    if len({c.hash for c, _ in members}) == 1:
+        return "seeds " + ",".join(str(s) for _, s in members)
+    return "runs " + ",".join(f"lr{c.peak_lr:g}/seed{s}" for c, s in members)
 
 
 def _mark_diverged(diverged: list, loss_sum: torch.Tensor, where: str) -> None:
@@ -267,24 +342,38 @@ def _mean(metrics: list[dict]) -> dict:
     return out
 
 
+def train_runs(members: list[Member], results_dir: Path | None = None, options: RunOptions = RunOptions(),
+               dataset: data_mod.Dataset | None = None,
+               on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
+    """Every (config, seed) run, stacked or one after another as `options.stack` says (auto: stacked on CUDA).
+    Stacked, the runs that may share a stack (`stackable`) train as one group each. `on_result` gets each result as
+    soon as it is final (as each run, or each stacked group, ends), so a caller can record it before the next
+    starts."""
+    stack = options.stack == "on" or (options.stack == "auto" and resolve_device(options.device).type == "cuda")
+    groups: list[list[Member]] = []
+    for member in members:
+        home = next((g for g in groups if stack and stackable(g[0][0], member[0])), None)
+        if home is None:
+            groups.append([member])
+        else:
+            home.append(member)
+    results = {}
+    for group in groups:
+        if len(group) > 1:
+            outcomes = train_group(group, results_dir, options, dataset=dataset)
+        else:
+            (config, seed), = group
+            run_dir = run_dir_for(results_dir, config, seed) if results_dir is not None else None
+            outcomes = [train_run(config, seed, run_dir, options, dataset=dataset)]
+        for member, result in zip(group, outcomes):
+            results[member] = result
+            if on_result:
+                on_result(result)
+    return [results[m] for m in members]
+
+
 def train_seeds(config: TrainConfig, seeds: list[int], results_dir: Path | None = None,
                 options: RunOptions = RunOptions(), dataset: data_mod.Dataset | None = None,
                 on_result: Callable[[RunResult], None] | None = None) -> list[RunResult]:
-    """Every seed of one config, stacked or one after another as `options.stack` says (auto: stacked on CUDA).
-    `on_result` gets each result as soon as it is final (one after another: as each seed ends), so a caller can
-    record it before the next seed starts."""
-    stack = options.stack == "on" or (options.stack == "auto" and resolve_device(options.device).type == "cuda")
-    if stack and len(seeds) > 1:
-        results = train_stacked(config, seeds, results_dir, options, dataset=dataset)
-        if on_result:
-            for result in results:
-                on_result(result)
-        return results
-    results = []
-    for s in seeds:
-        results.append(train_run(config, s, run_dir_for(results_dir, config, s) if results_dir is not None else None,
-                                 options, dataset=dataset))
-        if on_result:
-            on_result(results[-1])
-    return results
-
+    """Every seed of one config (see train_runs)."""
+    return train_runs([(config, s) for s in seeds], results_dir, options, dataset, on_result)

@@ -44,7 +44,7 @@ from .errors import SmallnetsError
 from .frontier import pareto_front
 from .models import get_family, list_models
 from .store import RunStore, database_url
-from .stacked import train_seeds
+from .stacked import train_runs
 from .train import RunOptions
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
@@ -66,6 +66,8 @@ class SweepSpec:
     # GPU; see RunOptions.stack)
     lr_scales: tuple[float, ...] = (1.0,)  # multiples of each optimizer's default learning rate: the same tuning
     # effort for every optimizer, the best chosen on validation
+    stack_lrs: bool = False  # grid mode: one trial per point trains all its lr_scales (with stack_seeds, times its
+    # seeds), stacked into one model on a GPU (AdaBound: one stack per rate; see smallnets.stacked)
     train: tuple[tuple[str, object], ...] = ()  # other TrainConfig fields, the same for every run
     trials: int = 50  # search mode: finished trials to reach, over all workers
     sampler: str = "tpe"  # search mode: tpe | nsga2 | random
@@ -117,16 +119,18 @@ class SweepSpec:
         return TrainConfig(dataset=dataset, model=family, budget=budget, optimizer=optimizer, augment=augment,
                            epochs=epochs, **train)
 
-    def grid(self) -> dict[str, tuple[TrainConfig, tuple[int, ...]]]:
-        """Every grid point (a config and the seeds one trial trains), keyed by a readable, stable string."""
+    def grid(self) -> dict[str, tuple[tuple[TrainConfig, int], ...]]:
+        """Every grid point (the (config, seed) runs one trial trains), keyed by a readable, stable string."""
         seed_groups = [self.seeds] if self.stack_seeds else [(s,) for s in self.seeds]
+        lr_groups = [self.lr_scales] if self.stack_lrs else [(lr,) for lr in self.lr_scales]
         points = {}
-        for d, f, b, o, a, e, lr, seeds in itertools.product(self.datasets, self.families, self.budgets,
-                                                             self.optimizers, self.augment, self.epochs,
-                                                             self.lr_scales, seed_groups):
-            tag = f"|lrx{lr:g}" if lr != 1.0 else ""
+        for d, f, b, o, a, e, lrs, seeds in itertools.product(self.datasets, self.families, self.budgets,
+                                                              self.optimizers, self.augment, self.epochs,
+                                                              lr_groups, seed_groups):
+            tag = f"|lrx{','.join(f'{lr:g}' for lr in lrs)}" if lrs != (1.0,) else ""
             seed_tag = f"seeds{','.join(map(str, seeds))}" if self.stack_seeds else f"seed{seeds[0]}"
-            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}{tag}|{seed_tag}"] = (self.config(d, f, b, o, a, e, lr), seeds)
+            points[f"{d}|{f}|{b}|{o}|aug{int(a)}|ep{e}{tag}|{seed_tag}"] = tuple(
+                (self.config(d, f, b, o, a, e, lr), s) for lr in lrs for s in seeds)
         return points
 
 
@@ -288,29 +292,41 @@ class Worker:
         self._datasets = {}  # loaded once per worker, not once per trial
 
     # -- one trial -----------------------------------------------------------------------------------------------------
-    def _train(self, trial: optuna.Trial, config: TrainConfig, seeds: tuple[int, ...]) -> float:
-        """Train the trial's seeds (stacked when there are several), record every run, and return the mean
-        validation accuracy of those that finished."""
+    def _train(self, trial: optuna.Trial, members: tuple[tuple[TrainConfig, int], ...]) -> float:
+        """Train the trial's (config, seed) runs (stacked when there are several), record every run, and return the
+        best config's mean validation accuracy over its finished seeds."""
+        config = members[0][0]
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         if config.dataset not in self._datasets:
             self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
                                                           download_missing=self.options.download)
         dataset = self._datasets[config.dataset]
         run_ids = []
-        results = train_seeds(config, list(seeds), self.results_dir, self.options, dataset=dataset,
-                              on_result=lambda r: run_ids.append(self.store.record(r)))
-        ok = [r for r in results if r.status == "finished"]
-        val_acc = sum(r.val_acc for r in ok) / len(ok) if ok else None
-        for k, v in (("config_hash", config.hash), ("seed", seeds[0]), ("seeds", list(seeds)),
+        recorded = {}
+
+        def record(result):  # into the database as each run (or stacked group) ends: a kill loses nothing finished
+            recorded[(result.config.hash, result.seed)] = self.store.record(result)
+        results = train_runs(list(members), self.results_dir, self.options, dataset=dataset, on_result=record)
+        run_ids = [recorded[(c.hash, s)] for c, s in members]
+        by_config: dict[str, list] = {}
+        for r in results:
+            if r.status == "finished":
+                by_config.setdefault(r.config.hash, []).append(r)
+        mean = (lambda runs, key: sum(getattr(r, key) for r in runs) / len(runs))
+        best = max(by_config.values(), key=lambda runs: mean(runs, "val_acc"), default=None)
+        val_acc = mean(best, "val_acc") if best else None
+        hashes = list(dict.fromkeys(c.hash for c, _ in members))
+        for k, v in (("config_hash", (best[0].config if best else config).hash), ("config_hashes", hashes),
+                     ("seed", members[0][1]), ("seeds", sorted({s for _, s in members})),
                      ("run_id", run_ids[0]), ("run_ids", run_ids),
-                     ("status", "finished" if ok else "diverged"),
+                     ("status", "finished" if best else "diverged"),
                      ("diverged_seeds", [r.seed for r in results if r.status != "finished"]),
-                     ("params", results[0].measures.get("params_total") if ok else None),
-                     ("test_acc", sum(r.test_acc for r in ok) / len(ok) if ok else None), ("val_acc", val_acc),
+                     ("params", results[0].measures.get("params_total") if best else None),
+                     ("test_acc", mean(best, "test_acc") if best else None), ("val_acc", val_acc),
                      ("wall_time_s", max(r.wall_time_s for r in results))):
             trial.set_user_attr(k, v)
         self.finished_here += 1
-        if not ok:
+        if not best:
             raise optuna.TrialPruned(f"diverged: {results[0].error}")
         return val_acc
 
@@ -324,8 +340,7 @@ class Worker:
         if other is not None:
             trial.set_user_attr("status", f"duplicate of trial {other}")
             raise optuna.TrialPruned(f"duplicate of trial {other}")
-        config, seeds = self.points[key]
-        return self._train(trial, config, seeds)
+        return self._train(trial, self.points[key])
 
     def search_objective(self, trial: optuna.Trial) -> tuple[float, float]:
         s = self.spec
@@ -339,7 +354,7 @@ class Worker:
         try:
             config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)
             get_family(family)
-            val = self._train(trial, config, (s.seeds[0],))
+            val = self._train(trial, ((config, s.seeds[0]),))
         except SmallnetsError as e:  # e.g. a budget below this family's minimum: not a failure of the sweep
             trial.set_user_attr("status", f"infeasible: {e}")
             raise optuna.TrialPruned(str(e)) from None
@@ -403,8 +418,9 @@ def choose_workers(spec: SweepSpec, device: str | None = None) -> int:
     by_size = 8 if largest <= 100_000 else 4 if largest <= 1_000_000 else 2
     free, _ = torch.cuda.mem_get_info()
     # Each worker holds the uint8 dataset (150 MiB for CIFAR), the CUDA context and its activations: ~2 GiB is ample
-    # below a few M parameters at batch 128-512, for up to 4 stacked seeds; more stacked seeds, more activations.
-    per_worker = (2 << 30) * max(1.0, len(spec.seeds) / 4 if spec.stack_seeds else 1.0)
+    # below a few M parameters at batch 128-512, for up to 4 stacked runs; more stacked runs, more activations.
+    runs_per_trial = max(len(runs) for runs in spec.grid().values())
+    per_worker = (2 << 30) * max(1.0, runs_per_trial / 4)
     return max(1, min(by_size, int(0.8 * free // per_worker)))
 
 

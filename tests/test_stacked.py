@@ -1,5 +1,7 @@
 """Stacked (horizontally batched) training: K seeds as one wide model must be the K one-at-a-time runs."""
 
+import json
+
 import pytest
 import torch
 from torch.nn import functional as F
@@ -8,7 +10,8 @@ from smallnets.cli import main
 from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
 from smallnets.models import create_model
-from smallnets.stacked import StackedModels, stack_dir_for, train_seeds, train_stacked
+from smallnets.stacked import (StackedModels, _StepScaler, stack_dir_for, stackable, train_group, train_runs,
+                               train_seeds, train_stacked)
 from smallnets.store import RunStore
 from smallnets.sweep import SweepSpec, Worker
 from smallnets.train import RunOptions, build_optimizer, load_trained_model, run_dir_for, train_run
@@ -46,6 +49,95 @@ def test_forward_backward_and_step_are_those_of_each_model():
     back = stack.unstack(1)
     assert type(back) is type(models[1])
     assert torch.equal(back.state_dict()["classifier.weight"], stack.state_of(1)["classifier.weight"])
+
+
+@pytest.mark.parametrize("optimizer", ["sgdm", "adam", "adamw"])
+def test_stacked_models_each_step_at_their_own_learning_rate(optimizer):
+    """Three models at 0.2x, 1x and 3x one rate, three steps: each is the model trained alone at its rate (float64)."""
+    scales = [0.2, 1.0, 3.0]
+    configs = [TrainConfig(dataset="cifar10_sample", optimizer=optimizer, lr=0.05 * f) for f in scales]
+    models = [create_model("resnet", depth=8, width=4, seed=s).double() for s in range(3)]
+    stack = StackedModels(models).train()
+    stack_opt = build_optimizer(stack, configs[1], model_axes=1)  # the reference rate is the middle model's
+    scaler = _StepScaler(stack, [f / scales[1] for f in scales])
+    opts = [build_optimizer(m, c) for m, c in zip(models, configs)]
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        x = torch.randn(3, 8, 3, 32, 32, dtype=torch.float64, generator=gen)
+        y = torch.randint(0, 10, (3, 8), generator=gen)
+        stack_opt.zero_grad()
+        F.cross_entropy(stack(x).flatten(0, 1), y.flatten(), reduction="none").view(3, -1).mean(1).sum().backward()
+        scaler.before_step()
+        stack_opt.step()
+        scaler.after_step()
+        for k, (m, opt) in enumerate(zip(models, opts)):
+            opt.zero_grad()
+            F.cross_entropy(m(x[k]), y[k]).backward()
+            opt.step()
+    for k, m in enumerate(models):
+        got = stack.state_of(k)
+        for name, tensor in m.state_dict().items():
+            torch.testing.assert_close(got[name], tensor, rtol=1e-8, atol=1e-11, msg=f"model {k}: {name}")
+    # The rates really differ: the three models moved by different amounts from their starts.
+    start = [create_model("resnet", depth=8, width=4, seed=s).double().classifier.weight for s in range(3)]
+    moved = [(m.classifier.weight - w0).norm().item() for m, w0 in zip(models, start)]
+    assert moved[0] < moved[1] < moved[2]
+
+
+def test_which_configs_may_share_a_stack():
+    base = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, lr=0.1)
+    assert stackable(base, TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, lr=0.03))
+    assert stackable(base, TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY))  # default rate 0.1
+    assert not stackable(base, TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, lr=0.1, epochs=2))
+    assert not stackable(base, TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, optimizer="adam"))
+    # AdaBound's bounds do not scale with the rate: only equal rates stack.
+    ada = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, optimizer="adabound", lr=1e-3)
+    assert stackable(ada, TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, optimizer="adabound"))
+    assert not stackable(ada, TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY,
+                                          optimizer="adabound", lr=3e-3))
+    with pytest.raises(SmallnetsError, match="every setting but the learning rate"):
+        train_group([(base, 0), (TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, epochs=2), 0)])
+
+
+def test_stacked_learning_rates_match_one_at_a_time_runs(sample, tmp_path):
+    """Two rates x one seed (the same seed: the runs differ only in their rate), stacked into one group, give the
+    two runs trained alone, each in its own run folder and with its own rate in its history."""
+    cfgs = [TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, epochs=2, batch_size=64,
+                        train_limit=320, select="best_val", lr=lr) for lr in (0.02, 0.1)]
+    alone = [train_run(c, 5, options=QUIET, dataset=sample) for c in cfgs]
+    stacked = train_group([(c, 5) for c in cfgs], tmp_path, QUIET, dataset=sample)
+    for c, a, b in zip(cfgs, alone, stacked):
+        assert b.config == c and b.seed == 5 and b.options["stacked_with"] == [[0.02, 5], [0.1, 5]]
+        assert [m["lr"] for m in b.history] == pytest.approx([m["lr"] for m in a.history])
+        for ma, mb in zip(a.history, b.history):
+            assert mb["train_loss"] == pytest.approx(ma["train_loss"], abs=2e-3)
+            assert mb["val_acc"] == pytest.approx(ma["val_acc"], abs=0.011)
+        assert b.test_acc == pytest.approx(a.test_acc, abs=0.011)
+        assert (run_dir_for(tmp_path, c, 5) / "result.json").is_file()
+    assert stacked[0].history[-1]["train_loss"] != stacked[1].history[-1]["train_loss"]
+    assert not list((tmp_path / "runs").glob("stack-*"))  # the group's checkpoint is gone once it ends
+
+
+def test_runs_are_grouped_into_the_stacks_they_may_share(sample, monkeypatch):
+    import smallnets.stacked as stacked
+    groups = []
+    monkeypatch.setattr(stacked, "train_group", lambda members, *a, **k: (groups.append(
+        [(c.optimizer, c.peak_lr, s) for c, s in members]), [None] * len(members))[1])
+    monkeypatch.setattr(stacked, "train_run", lambda c, s, *a, **k: groups.append([(c.optimizer, c.peak_lr, s)]))
+
+    def cfg(optimizer, lr):
+        return TrainConfig(dataset="cifar10_sample", model="mlp", budget=5_000, optimizer=optimizer, lr=lr)
+    members = [(cfg("sgdm", lr), s) for lr in (0.03, 0.1) for s in (0, 1)] + \
+        [(cfg("adabound", lr), s) for lr in (1e-3, 3e-3) for s in (0, 1)] + [(cfg("adam", 1e-3), 0)]
+    recorded = []
+    train_runs(members, options=RunOptions(progress="none", stack="on"), on_result=recorded.append)
+    assert groups == [[("sgdm", 0.03, 0), ("sgdm", 0.03, 1), ("sgdm", 0.1, 0), ("sgdm", 0.1, 1)],
+                      [("adabound", 1e-3, 0), ("adabound", 1e-3, 1)], [("adabound", 3e-3, 0), ("adabound", 3e-3, 1)],
+                      [("adam", 1e-3, 0)]]
+    assert len(recorded) == len(members)
+    groups.clear()
+    train_runs(members, options=RunOptions(progress="none", stack="off"))
+    assert groups == [[(c.optimizer, c.peak_lr, s)] for c, s in members]
 
 
 def test_a_broken_model_does_not_leak_into_the_others():
@@ -101,7 +193,7 @@ def test_stacked_group_resumes_after_a_crash(sample, tmp_path):
             raise Crash
     with pytest.raises(Crash):
         train_stacked(cfg, [0, 1], tmp_path / "b", QUIET, callbacks=(crash_after_two,), dataset=sample)
-    ckpt = stack_dir_for(tmp_path / "b", cfg, [0, 1]) / "checkpoint.pt"
+    ckpt = stack_dir_for(tmp_path / "b", [(cfg, 0), (cfg, 1)]) / "checkpoint.pt"
     assert torch.load(ckpt, weights_only=False)["epoch"] == 2
     resumed = train_stacked(cfg, [0, 1], tmp_path / "b", QUIET, dataset=sample)
     for a, b in zip(straight, resumed):
@@ -189,6 +281,34 @@ def test_sweep_with_stacked_seeds(sample_dir, tmp_path):
         runs = [r for r in rows if r["id"] in t.user_attrs["run_ids"]]
         assert t.value == pytest.approx(sum(r["val_acc"] for r in runs) / 3)
         assert t.user_attrs["seeds"] == [0, 1, 2] and t.user_attrs["status"] == "finished"
+
+
+def test_sweep_with_stacked_learning_rates_and_seeds(sample_dir, tmp_path):
+    spec = SweepSpec(name="lrs", datasets=("cifar10_sample",), families=("mlp",), budgets=(4_000,), seeds=(0, 1),
+                     epochs=(1,), lr_scales=(0.3, 1.0), stack_seeds=True, stack_lrs=True,
+                     train=(("batch_size", 64), ("train_limit", 256), ("val_size", 200)))
+    (key, runs), = spec.grid().items()
+    assert key == "cifar10_sample|mlp|4000|sgdm|aug0|ep1|lrx0.3,1|seeds0,1"
+    assert [(c.peak_lr, s) for c, s in runs] == [(0.03, 0), (0.03, 1), (0.1, 0), (0.1, 1)]
+    # Without stack_lrs each rate is its own point, under the key it always had.
+    assert sorted(SweepSpec(**{**spec.__dict__, "stack_lrs": False}).grid()) == [
+        "cifar10_sample|mlp|4000|sgdm|aug0|ep1|lrx0.3|seeds0,1", "cifar10_sample|mlp|4000|sgdm|aug0|ep1|seeds0,1"]
+    worker = Worker(spec, str(tmp_path / "results.sqlite"), tmp_path,
+                    RunOptions(progress="none", data_dir=str(sample_dir), stack="on"), log=lambda *_: None)
+    assert worker.run()["done"] == 1
+    trial, = worker.study.get_trials()
+    worker.close()
+    with RunStore(tmp_path / "results.sqlite") as store:
+        rows = {r["id"]: r for r in store.runs()}
+    assert sorted(rows) == sorted(trial.user_attrs["run_ids"]) and len(rows) == 4
+    by_lr = {}
+    for r in rows.values():
+        assert r["optimizer"] == "sgdm"
+        by_lr.setdefault(TrainConfig.from_dict(json.loads(r["config_json"])).peak_lr, []).append(r["val_acc"])
+    assert sorted(by_lr) == [0.03, 0.1]
+    # The trial's value is its best rate's mean over seeds; the front reads each rate's runs from the database.
+    assert trial.value == pytest.approx(max(sum(v) / 2 for v in by_lr.values()))
+    assert len(trial.user_attrs["config_hashes"]) == 2 and trial.user_attrs["seeds"] == [0, 1]
 
 
 def test_auto_stacks_on_cuda_only(sample):

@@ -288,18 +288,18 @@ def test_lr_scales_give_every_optimizer_the_same_tuning():
                      optimizers=("sgdm", "adam"), lr_scales=(0.3, 1.0, 3.0))
     grid = spec.grid()
     assert len(grid) == 6
-    lrs = {(c.optimizer, round(c.peak_lr, 6)) for c, _ in grid.values()}
+    lrs = {(c.optimizer, round(c.peak_lr, 6)) for (c, _), in grid.values()}
     assert lrs == {("sgdm", 0.03), ("sgdm", 0.1), ("sgdm", 0.3), ("adam", 0.0003), ("adam", 0.001), ("adam", 0.003)}
     plain = SweepSpec(name="p", datasets=("cifar10_sample",), families=("mlp",), budgets=(10_000,))
-    (plain_config, _), = plain.grid().values()
-    assert plain_config.hash in {c.hash for c, _ in grid.values()}  # scale 1.0 is the plain run, same hash
+    ((plain_config, _),), = plain.grid().values()
+    assert plain_config.hash in {c.hash for (c, _), in grid.values()}  # scale 1.0 is the plain run, same hash
     with pytest.raises(SmallnetsError, match="either train.lr or lr_scales"):
         SweepSpec(name="x", datasets=("cifar10_sample",), lr_scales=(0.5, 1.0), train=(("lr", 0.1),))
 
 
 def test_lr_scale_names_the_rate_as_written():
     spec = SweepSpec(name="x", datasets=("cifar10_sample",), families=("mlp",), budgets=(5_000,), lr_scales=(0.1, 0.3))
-    configs = [config for config, _ in spec.grid().values()]
+    configs = [config for (config, _), in spec.grid().values()]
     assert sorted(c.lr for c in configs) == [0.01, 0.03]  # not 0.010000000000000002
     plain = TrainConfig(dataset="cifar10_sample", model="mlp", budget=5_000, lr=0.01)
     assert plain.hash in {c.hash for c in configs}
