@@ -78,16 +78,11 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
 
 
 def plot_optimizers(summaries: list[ConfigSummary], title: str):
-    """Best (on validation) config of each optimizer at each budget, its test accuracy."""
-    by = defaultdict(dict)
-    for s in summaries:
-        if s.config.budget is None:
-            continue
-        key = (s.config.budget, s.family)
-        cur = by[key].get(s.config.optimizer)
-        if cur is None or s.val_mean > cur.val_mean:
-            by[key][s.config.optimizer] = s
-    groups = sorted(k for k, v in by.items() if len(v) > 1)
+    """Best config of each optimizer at each budget (chosen on validation as in optimizer_table), its test
+    accuracy."""
+    by = {key: {opt: max(scored, key=lambda t: t[0])[1] for opt, scored in by_opt.items()}
+          for key, by_opt in optimizer_rates(summaries).items()}
+    groups = list(by)
     if not groups:
         return None
     optimizers = sorted({o for k in groups for o in by[k]})
@@ -105,6 +100,71 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    return fig
+
+
+def optimizer_rates(summaries: list[ConfigSummary]) -> dict[tuple, dict[str, list[tuple[float, ConfigSummary]]]]:
+    """For each (budget, family) trained with more than one optimizer: each optimizer's configs by learning rate,
+    with the validation accuracy each is chosen by. That accuracy is the mean over the seeds every rate of the
+    optimizer has, so a rate that got extra seeds (its mean moves) is compared on the same footing as the rest."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for s in summaries:
+        if s.config.budget is not None:
+            grouped[(s.config.budget, s.family)][s.config.optimizer].append(s)
+    out = {}
+    for key, by_opt in sorted(grouped.items()):
+        if len(by_opt) < 2:
+            continue
+        out[key] = {}
+        for opt, configs in sorted(by_opt.items()):
+            common = set.intersection(*(set(c.seeds) for c in configs))
+            scored = []
+            for c in sorted(configs, key=lambda c: c.config.peak_lr):
+                vals = [v for seed, v in zip(c.seeds, c.val) if seed in common] or c.val
+                scored.append((sum(vals) / len(vals), c))
+            out[key][opt] = scored
+    return out
+
+
+def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
+    """Each optimizer's best learning rate (chosen on validation) at each budget and family it shares with another
+    optimizer: the rates tried, the chosen one, and its accuracy over all its seeds."""
+    rows = []
+    for (budget, family), by_opt in optimizer_rates(summaries).items():
+        for opt, scored in by_opt.items():
+            rates = [c.config.peak_lr for _, c in scored]
+            i, (val, best) = max(enumerate(scored), key=lambda t: t[1][0])
+            edge = " (top of the grid)" if len(rates) > 1 and i == len(rates) - 1 else \
+                " (bottom of the grid)" if len(rates) > 1 and i == 0 else ""
+            rows.append({"budget": format_count(budget), "family": family, "optimizer": opt,
+                         "rates tried": ", ".join(f"{r:g}" for r in rates), "chosen lr": f"{rates[i]:g}{edge}",
+                         "seeds": len(best.seeds), "val acc %": _pm(best.val_mean, best.val_std, len(best.val)),
+                         "test acc %": _pm(best.test_mean, best.test_std, len(best.test))})
+    return rows
+
+
+def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 6):
+    """Validation accuracy against learning rate, a line per optimizer: whether each optimizer's grid brackets its
+    best rate, which equal tuning effort needs."""
+    groups = list(optimizer_rates(summaries).items())[:most]
+    if not groups:
+        return None
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.8), squeeze=False)
+    for ax, ((budget, family), by_opt) in zip(axes[0], groups):
+        for opt, scored in by_opt.items():
+            line, = ax.plot([c.config.peak_lr for _, c in scored], [100 * v for v, _ in scored], marker="o", label=opt)
+            v, c = max(scored, key=lambda t: t[0])
+            ax.plot([c.config.peak_lr], [100 * v], marker="*", ms=14, color=line.get_color())
+        top = max(100 * v for scored in by_opt.values() for v, _ in scored)
+        ax.set_ylim(max(0, top - 15), top + 1.5)
+        ax.set_xscale("log")
+        ax.set_xlabel("peak learning rate")
+        ax.set_title(f"{family} {format_count(budget)}", fontsize=9)
+        ax.grid(True, which="both", alpha=0.3)
+    axes[0][0].set_ylabel("validation accuracy (%)\n(seeds every rate has; star: chosen)")
+    axes[0][0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 
@@ -223,6 +283,9 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         fig = plot_optimizers(summaries, f"optimizers at equal budget, {name}")
         if fig:
             images[f"optimizers_{tag}"] = _save(fig, out, f"optimizers_{tag}")
+        fig = plot_learning_rates(summaries, f"learning rate per optimizer, {name}")
+        if fig:
+            images[f"lrs_{tag}"] = _save(fig, out, f"lrs_{tag}")
         fig = plot_seeds(summaries, f"seed spread, {name}")
         if fig:
             images[f"seeds_{tag}"] = _save(fig, out, f"seeds_{tag}")
@@ -235,10 +298,15 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
                        f"<img alt='accuracy vs MACs' src='data:image/png;base64,{images[f'macs_{tag}']}'>"]
         md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
                "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols)]
-        for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"), (f"seeds_{tag}", "Seed spread")):
+        for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"),
+                             (f"lrs_{tag}", "Learning rate per optimizer"), (f"seeds_{tag}", "Seed spread")):
             if key in images:
                 html_parts += [f"<h3>{heading}</h3>", f"<img alt='{key}' src='data:image/png;base64,{images[key]}'>"]
                 md += [f"### {heading}\n", f"![{key}]({key}.png)\n"]
+            if key == f"lrs_{tag}" and key in images:
+                table = optimizer_table(summaries)
+                html_parts.append(_html_table(table))
+                md.append(_md_table(table))
         if lit:
             lit_rows = [{"model": r["model"], "parameters": f"{r['params']:,}", "test acc %": f"{100 * r['test_acc']:.2f}",
                          "source": r["source"]} for r in lit]

@@ -113,6 +113,30 @@ def test_report_renders_plot_table_and_caveat(tmp_path):
         build_report(rows, "mnist", tmp_path / "out")
 
 
+def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_path):
+    """sgdm at 0.03 got two extra seeds whose validation is lower: the choice between its rates is still made on seed
+    0, which every rate has (else extra seeds would decide it). adam is best at the top of its grid: flagged."""
+    from smallnets.report import optimizer_table
+    runs = [("sgdm", 0.01, 0, 0.60, 0.61), ("sgdm", 0.03, 0, 0.70, 0.69), ("sgdm", 0.03, 1, 0.62, 0.63),
+            ("sgdm", 0.03, 2, 0.63, 0.64), ("sgdm", 0.1, 0, 0.66, 0.65),
+            ("adam", 0.001, 0, 0.60, 0.60), ("adam", 0.003, 0, 0.66, 0.67)]
+    with RunStore(tmp_path / "results.sqlite") as store:
+        for opt, lr, seed, val, test in runs:
+            r = fake_result(seed=seed, test_acc=test, budget=10_000, optimizer=opt, lr=lr)
+            r.val_acc = val
+            store.record(r)
+        store.record(fake_result(budget=50_000))  # a budget with one optimizer: no comparison there
+        rows = store.runs()
+    table = optimizer_table(summarize(rows))
+    assert [(r["optimizer"], r["chosen lr"], r["seeds"]) for r in table] == [
+        ("adam", "0.003 (top of the grid)", 1), ("sgdm", "0.03", 3)]
+    assert table[1]["rates tried"] == "0.01, 0.03, 0.1" and table[1]["test acc %"] == "65.33 ± 3.21"
+    paths = build_report(rows, "cifar10_sample", tmp_path / "out")
+    md = paths["markdown"].read_text()
+    assert "Learning rate per optimizer" in md and "| 10k | resnet | sgdm | 0.01, 0.03, 0.1 | 0.03 |" in md
+    assert (tmp_path / "out" / "cifar10_sample" / "lrs_noaug.png").is_file()
+
+
 def test_frontier_cli(tmp_path, capsys):
     from smallnets.cli import main
     _store_with(tmp_path, [(0, 1000, 0.5, 0.5, 900), (0, 5000, 0.7, 0.6, 4500)]).close()
