@@ -8,7 +8,8 @@
 #      optimizer's grid must bracket its best; at 100x adam collapsed);
 #   3. vgg16_s at lr 0.03, the 0.3x step the other families got in round 0;
 #   4. seeds 1, 2 of each optimizer's validation-best rate (sgdm 0.03 has them from round 0);
-#   5. the exact-vs-JPEG gap of the front's runs, the report and the exports in this folder.
+#   5. a first look at the augmentation track: resnet 25k and 50k with crop+flip, one seed;
+#   6. the exact-vs-JPEG gap of the front's runs, the report and the exports in this folder.
 # Every step skips what the results folder already holds, so the script also resumes after a stop.
 set -eu
 RESULTS=${RESULTS:-results-cifar10-cpu}   # round 0's folder (docs/results/cifar10-cpu-round0/commands.sh)
@@ -26,6 +27,7 @@ $TRAIN --optimizer adamw --lr 0.003 --seeds 1,2
 $TRAIN --optimizer adabound --lr 0.003 --seeds 1,2
 $TRAIN --optimizer adam --lr 0.1 --seeds 0
 $TRAIN --optimizer adam --lr 0.03 --seeds 1,2
+smallnets sweep --config sweeps/cifar10-cpu-round1-aug.toml --results "$RESULTS" $CPU --progress lines
 smallnets jpeg-gap --results "$RESULTS" --device cpu > "$OUT/jpeg-gap.txt"
 smallnets jpeg-gap --results "$RESULTS" --device cpu --json > "$OUT/jpeg-gap.json"
 smallnets report --results "$RESULTS" --out "$OUT"
