@@ -301,18 +301,21 @@ class Worker:
             self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
                                                           download_missing=self.options.download)
         dataset = self._datasets[config.dataset]
-        run_ids = []
         recorded = {}
 
         def record(result):  # into the database as each run (or stacked group) ends: a kill loses nothing finished
             recorded[(result.config.hash, result.seed)] = self.store.record(result)
+
         results = train_runs(list(members), self.results_dir, self.options, dataset=dataset, on_result=record)
         run_ids = [recorded[(c.hash, s)] for c, s in members]
         by_config: dict[str, list] = {}
         for r in results:
             if r.status == "finished":
                 by_config.setdefault(r.config.hash, []).append(r)
-        mean = (lambda runs, key: sum(getattr(r, key) for r in runs) / len(runs))
+
+        def mean(runs, key):
+            return sum(getattr(r, key) for r in runs) / len(runs)
+
         best = max(by_config.values(), key=lambda runs: mean(runs, "val_acc"), default=None)
         val_acc = mean(best, "val_acc") if best else None
         hashes = list(dict.fromkeys(c.hash for c, _ in members))
@@ -321,7 +324,7 @@ class Worker:
                      ("run_id", run_ids[0]), ("run_ids", run_ids),
                      ("status", "finished" if best else "diverged"),
                      ("diverged_seeds", [r.seed for r in results if r.status != "finished"]),
-                     ("params", results[0].measures.get("params_total") if best else None),
+                     ("params", best[0].measures.get("params_total") if best else None),
                      ("test_acc", mean(best, "test_acc") if best else None), ("val_acc", val_acc),
                      ("wall_time_s", max(r.wall_time_s for r in results))):
             trial.set_user_attr(k, v)
