@@ -80,7 +80,7 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
 def plot_optimizers(summaries: list[ConfigSummary], title: str):
     """Best config of each optimizer at each budget (chosen on validation as in optimizer_table), its test
     accuracy."""
-    by = {key: {opt: max(scored, key=lambda t: t[0])[1] for opt, scored in by_opt.items()}
+    by = {key: {opt: scored[_chosen(scored)][1] for opt, scored in by_opt.items()}
           for key, by_opt in optimizer_rates(summaries).items()}
     groups = list(by)
     if not groups:
@@ -126,6 +126,11 @@ def optimizer_rates(summaries: list[ConfigSummary]) -> dict[tuple, dict[str, lis
     return out
 
 
+def _chosen(scored: list[tuple[float, ConfigSummary]]) -> int:
+    """The index of an optimizer's chosen rate in optimizer_rates' list: the best validation accuracy."""
+    return max(range(len(scored)), key=lambda i: scored[i][0])
+
+
 def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
     """Each optimizer's best learning rate (chosen on validation) at each budget and family it shares with another
     optimizer: the rates tried, the chosen one, and its accuracy over all its seeds."""
@@ -133,7 +138,8 @@ def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
     for (budget, family), by_opt in optimizer_rates(summaries).items():
         for opt, scored in by_opt.items():
             rates = [c.config.peak_lr for _, c in scored]
-            i, (val, best) = max(enumerate(scored), key=lambda t: t[1][0])
+            i = _chosen(scored)
+            best = scored[i][1]
             edge = " (top of the grid)" if len(rates) > 1 and i == len(rates) - 1 else \
                 " (bottom of the grid)" if len(rates) > 1 and i == 0 else ""
             rows.append({"budget": format_count(budget), "family": family, "optimizer": opt,
@@ -153,7 +159,7 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
     for ax, ((budget, family), by_opt) in zip(axes[0], groups):
         for opt, scored in by_opt.items():
             line, = ax.plot([c.config.peak_lr for _, c in scored], [100 * v for v, _ in scored], marker="o", label=opt)
-            v, c = max(scored, key=lambda t: t[0])
+            v, c = scored[_chosen(scored)]
             ax.plot([c.config.peak_lr], [100 * v], marker="*", ms=14, color=line.get_color())
         top = max(100 * v for scored in by_opt.values() for v, _ in scored)
         ax.set_ylim(max(0, top - 15), top + 1.5)

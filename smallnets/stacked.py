@@ -116,10 +116,14 @@ def evaluate_stacked(stack: StackedModels, batches, device: torch.device, amp: b
 Member = tuple[TrainConfig, int]  # one run of a group: its config and its seed
 
 
+def _one_config(members: list[Member]) -> bool:
+    """Whether a group's runs are seeds of one config (else they differ in learning rate too)."""
+    return len({c.hash for c, _ in members}) == 1
+
+
 def stack_dir_for(results_dir: Path, members: list[Member]) -> Path:
     """Where a stacked group keeps its (single) checkpoint while it trains."""
-    configs = {c.hash for c, _ in members}
-    if len(configs) == 1:
+    if _one_config(members):
         return Path(results_dir) / "runs" / members[0][0].hash / ("stack-seeds" + "-".join(str(s) for _, s in members))
     key = ",".join(f"{c.hash}:{s}" for c, s in members)
     return Path(results_dir) / "runs" / ("stack-" + hashlib.sha256(key.encode()).hexdigest()[:12])
@@ -315,13 +319,13 @@ class _StepScaler:
 
 def _describe(members: list[Member]) -> list:
     """A group's runs as a result records them: its seeds, or (learning rate, seed) pairs where the rates differ."""
-    if len({c.hash for c, _ in members}) == 1:
+    if _one_config(members):
         return [s for _, s in members]
     return [[c.peak_lr, s] for c, s in members]
 
 
 def _describe_text(members: list[Member]) -> str:
-    if len({c.hash for c, _ in members}) == 1:
+    if _one_config(members):
         return "seeds " + ",".join(str(s) for _, s in members)
     return "runs " + ",".join(f"lr{c.peak_lr:g}/seed{s}" for c, s in members)
 

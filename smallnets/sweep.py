@@ -422,7 +422,7 @@ def choose_workers(spec: SweepSpec, device: str | None = None) -> int:
     free, _ = torch.cuda.mem_get_info()
     # Each worker holds the uint8 dataset (150 MiB for CIFAR), the CUDA context and its activations: ~2 GiB is ample
     # below a few M parameters at batch 128-512, for up to 4 stacked runs; more stacked runs, more activations.
-    runs_per_trial = max(len(runs) for runs in spec.grid().values())
+    runs_per_trial = (len(spec.seeds) if spec.stack_seeds else 1) * (len(spec.lr_scales) if spec.stack_lrs else 1)
     per_worker = (2 << 30) * max(1.0, runs_per_trial / 4)
     return max(1, min(by_size, int(0.8 * free // per_worker)))
 
