@@ -54,6 +54,10 @@ campaign)
   start=$(date +%s)
   timeout "${CAMPAIGN_SECONDS:-500}" python3 -m smallnets.cli sweep --config "sweeps/$NAME.toml" \
     --results results-gpu --stack-seeds --stack-lrs 2>&1 | tail -40 | tee "$O/sweep-$NAME.txt"
+  # Then 3 seeds for what the sweep chose (front, each optimizer's rate), in the time left; the next call goes on.
+  left=$(( ${CAMPAIGN_SECONDS:-500} - ($(date +%s) - start) ))
+  [ "$left" -gt 30 ] && timeout "$left" python3 -m smallnets.cli confirm --seeds 3 --results results-gpu \
+    --progress none 2>&1 | tail -20 | tee -a "$O/sweep-$NAME.txt"
   echo "wall $(( $(date +%s) - start )) s this call" | tee -a "$O/sweep-$NAME.txt"
   # sqlite's backup copies a consistent database, write-ahead log included (a plain cp may miss the last runs).
   python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \

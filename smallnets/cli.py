@@ -1,4 +1,4 @@
-"""Command line: `smallnets train | measure | models | runs | datasets`.
+"""Command line: `smallnets train | measure | models | runs | sweep | confirm | frontier | report | jpeg-gap | datasets`.
 
 User errors (unknown names, malformed values, missing data) end in one line on stderr and exit code 2.
 """
@@ -162,6 +162,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="per-run progress (the sweep prints a line after each trial)")
     _add_results(sw)
     _common_data(sw)
+
+    cf = sub.add_parser("confirm", help="more seeds for what the results chose (the front, each optimizer's rate), "
+                                        "until every choice rests on enough seeds")
+    cf.add_argument("--seeds", type=int, default=3, help="finished seeds every chosen config needs (default 3)")
+    cf.add_argument("--what", type=_csv_list, default=["front", "optimizers"],
+                    help="which choices: front, optimizers, families (each family's best per budget); "
+                         "comma-separated (default front,optimizers)")
+    cf.add_argument("--dataset", choices=list(SPECS), help="default: every dataset with runs")
+    cf.add_argument("--augment", choices=("off", "on"), help="augmentation track (default: both)")
+    cf.add_argument("--dry-run", action="store_true", help="print the runs the first round would train, train none")
+    cf.add_argument("--max-rounds", type=int, default=10)
+    cf.add_argument("--stack", default="auto", choices=("auto", "on", "off"),
+                    help="train a config's new seeds (and rates) at once as one stacked model (auto: on CUDA only)")
+    cf.add_argument("--device")
+    cf.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
+    cf.add_argument("--progress", default="lines", choices=("auto", "bar", "lines", "none"))
+    _add_results(cf)
+    _common_data(cf)
 
     fr = sub.add_parser("frontier", help="the accuracy-vs-parameters front, and the two questions")
     fr.add_argument("--dataset", default="cifar10", choices=list(SPECS))
@@ -484,6 +502,30 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     return 0
 
 
+def cmd_confirm(args) -> int:
+    from .frontier import CONFIRM_WHAT
+    from .sweep import confirm_seeds
+    from .train import RunOptions
+    bad = [w for w in args.what if w not in CONFIRM_WHAT]
+    if bad or not args.what:
+        raise SmallnetsError(f"--what: unknown choice(s) {', '.join(bad) or '(none given)'}; expected some of: "
+                             f"{', '.join(CONFIRM_WHAT)}")
+    if args.max_rounds < 1:
+        raise SmallnetsError(f"--max-rounds must be >= 1, got {args.max_rounds}")
+    options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
+    runs = confirm_seeds(_existing_storage(args), _results_dir(args), args.seeds, tuple(args.what), args.dataset,
+                         {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run)
+    if args.dry_run:
+        for config, seed in runs:
+            print(f"would train {config.model} {config.hash} seed {seed}  ({config.dataset}, "
+                  f"{config.optimizer} lr {config.peak_lr:g}, aug {int(config.augment)})")
+        print(f"{len(runs)} run(s) in the first round; later rounds follow if the choice moves")
+        return 0
+    print(f"confirm: {len(runs)} run(s) trained; every chosen config has {args.seeds} finished seed(s) or ran out of "
+          f"rounds. See `smallnets frontier` and `smallnets report`.")
+    return 0
+
+
 def cmd_frontier(args) -> int:
     from .config import parse_count
     from .frontier import best_under, filter_rows, frontier, parse_accuracy, smallest_reaching, summarize
@@ -624,7 +666,8 @@ def cmd_datasets(args) -> int:
 
 
 COMMANDS = {"train": cmd_train, "measure": cmd_measure, "models": cmd_models, "runs": cmd_runs,
-            "datasets": cmd_datasets, "jpeg-gap": cmd_jpeg_gap, "sweep": cmd_sweep, "frontier": cmd_frontier, "report": cmd_report}
+            "datasets": cmd_datasets, "jpeg-gap": cmd_jpeg_gap, "sweep": cmd_sweep, "confirm": cmd_confirm,
+            "frontier": cmd_frontier, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

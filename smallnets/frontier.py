@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -128,6 +129,72 @@ def smallest_reaching(summaries: list[ConfigSummary], target: float) -> ConfigSu
     """`target` is an accuracy in [0, 1], reached by the mean validation accuracy."""
     reach = [s for s in summaries if s.val_mean >= target]
     return min(reach, key=lambda s: (s.params, -s.val_mean)) if reach else None
+
+
+def optimizer_rates(summaries: list[ConfigSummary]) -> dict[tuple, dict[str, list[tuple[float, ConfigSummary]]]]:
+    """For each (budget, family) trained with more than one optimizer: each optimizer's configs by learning rate,
+    with the validation accuracy each is chosen by. That accuracy is the mean over the seeds every rate of the
+    optimizer has, so a rate that got extra seeds (its mean moves) is compared on the same footing as the rest."""
+    grouped = defaultdict(lambda: defaultdict(list))
+    for s in summaries:
+        if s.config.budget is not None:
+            grouped[(s.config.budget, s.family)][s.config.optimizer].append(s)
+    out = {}
+    for key, by_opt in sorted(grouped.items()):
+        if len(by_opt) < 2:
+            continue
+        out[key] = {}
+        for opt, configs in sorted(by_opt.items()):
+            common = set.intersection(*(set(c.seeds) for c in configs))
+            scored = []
+            for c in sorted(configs, key=lambda c: c.config.peak_lr):
+                vals = [v for seed, v in zip(c.seeds, c.val) if seed in common] or c.val
+                scored.append((sum(vals) / len(vals), c))
+            out[key][opt] = scored
+    return out
+
+
+def chosen_rate(scored: list[tuple[float, ConfigSummary]]) -> int:
+    """The index of an optimizer's chosen rate in optimizer_rates' list: the best validation accuracy."""
+    return max(range(len(scored)), key=lambda i: scored[i][0])
+
+
+def family_best(summaries: list[ConfigSummary]) -> dict[tuple[int, str], ConfigSummary]:
+    """Each family's best config (on validation) at each budget it was fitted to."""
+    best: dict[tuple[int, str], ConfigSummary] = {}
+    for s in summaries:
+        if s.config.budget is None:
+            continue
+        key = (s.config.budget, s.family)
+        if key not in best or s.val_mean > best[key].val_mean:
+            best[key] = s
+    return best
+
+
+CONFIRM_WHAT = ("front", "optimizers", "families")
+
+
+def confirm_targets(summaries: list[ConfigSummary], min_seeds: int,
+                    what: tuple[str, ...] = ("front", "optimizers")) -> list[ConfigSummary]:
+    """The chosen configs of one track (one dataset, augmentation setting and method) that have fewer than
+    `min_seeds` finished seeds: those on the front, each optimizer's chosen rate where optimizers are compared, and
+    (with "families") each family's best at each budget.
+
+    Choices are made on the mean validation accuracy over however many seeds a config has, so a one-seed config
+    can win by luck over a three-seed one. Giving every chosen config `min_seeds` seeds and choosing again, until
+    nothing chosen is short of seeds, settles that: a lucky config's mean falls back when its new seeds come in,
+    and the choice moves on."""
+    chosen: dict[str, ConfigSummary] = {}
+    if "front" in what:
+        chosen.update((s.config_hash, s) for s in frontier(summaries))
+    if "optimizers" in what:
+        for by_opt in optimizer_rates(summaries).values():
+            for scored in by_opt.values():
+                s = scored[chosen_rate(scored)][1]
+                chosen[s.config_hash] = s
+    if "families" in what:
+        chosen.update((s.config_hash, s) for s in family_best(summaries).values())
+    return sorted((s for s in chosen.values() if len(s.seeds) < min_seeds), key=lambda s: (s.params, s.config_hash))
 
 
 def parse_accuracy(text: str | float) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections import defaultdict
 from pathlib import Path
 
 import matplotlib
@@ -20,10 +19,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .data import get_spec  # noqa: E402
 from .errors import SmallnetsError  # noqa: E402
-from .frontier import ConfigSummary, filter_rows, frontier, literature, summarize  # noqa: E402
+from .frontier import (ConfigSummary, chosen_rate, family_best, filter_rows, frontier, literature,  # noqa: E402
+                       optimizer_rates, summarize)
 from .measure import format_count  # noqa: E402
 
 MARKERS = "osD^v<>pPX*h"
+CONFIRM_SEEDS = 3  # seeds a published point needs (issue 6), which the report asks of every front config
 
 
 def _track_name(augment: bool) -> str:
@@ -80,7 +81,7 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
 def plot_optimizers(summaries: list[ConfigSummary], title: str):
     """Best config of each optimizer at each budget (chosen on validation as in optimizer_table), its test
     accuracy."""
-    by = {key: {opt: scored[_chosen(scored)][1] for opt, scored in by_opt.items()}
+    by = {key: {opt: scored[chosen_rate(scored)][1] for opt, scored in by_opt.items()}
           for key, by_opt in optimizer_rates(summaries).items()}
     groups = list(by)
     if not groups:
@@ -103,34 +104,6 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
     return fig
 
 
-def optimizer_rates(summaries: list[ConfigSummary]) -> dict[tuple, dict[str, list[tuple[float, ConfigSummary]]]]:
-    """For each (budget, family) trained with more than one optimizer: each optimizer's configs by learning rate,
-    with the validation accuracy each is chosen by. That accuracy is the mean over the seeds every rate of the
-    optimizer has, so a rate that got extra seeds (its mean moves) is compared on the same footing as the rest."""
-    grouped = defaultdict(lambda: defaultdict(list))
-    for s in summaries:
-        if s.config.budget is not None:
-            grouped[(s.config.budget, s.family)][s.config.optimizer].append(s)
-    out = {}
-    for key, by_opt in sorted(grouped.items()):
-        if len(by_opt) < 2:
-            continue
-        out[key] = {}
-        for opt, configs in sorted(by_opt.items()):
-            common = set.intersection(*(set(c.seeds) for c in configs))
-            scored = []
-            for c in sorted(configs, key=lambda c: c.config.peak_lr):
-                vals = [v for seed, v in zip(c.seeds, c.val) if seed in common] or c.val
-                scored.append((sum(vals) / len(vals), c))
-            out[key][opt] = scored
-    return out
-
-
-def _chosen(scored: list[tuple[float, ConfigSummary]]) -> int:
-    """The index of an optimizer's chosen rate in optimizer_rates' list: the best validation accuracy."""
-    return max(range(len(scored)), key=lambda i: scored[i][0])
-
-
 def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
     """Each optimizer's best learning rate (chosen on validation) at each budget and family it shares with another
     optimizer: the rates tried, the chosen one, and its accuracy over all its seeds."""
@@ -138,7 +111,7 @@ def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
     for (budget, family), by_opt in optimizer_rates(summaries).items():
         for opt, scored in by_opt.items():
             rates = [c.config.peak_lr for _, c in scored]
-            i = _chosen(scored)
+            i = chosen_rate(scored)
             best = scored[i][1]
             edge = " (top of the grid)" if len(rates) > 1 and i == len(rates) - 1 else \
                 " (bottom of the grid)" if len(rates) > 1 and i == 0 else ""
@@ -159,7 +132,7 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
     for ax, ((budget, family), by_opt) in zip(axes[0], groups):
         for opt, scored in by_opt.items():
             line, = ax.plot([c.config.peak_lr for _, c in scored], [100 * v for v, _ in scored], marker="o", label=opt)
-            v, c = scored[_chosen(scored)]
+            v, c = scored[chosen_rate(scored)]
             ax.plot([c.config.peak_lr], [100 * v], marker="*", ms=14, color=line.get_color())
         top = max(100 * v for scored in by_opt.values() for v, _ in scored)
         ax.set_ylim(max(0, top - 15), top + 1.5)
@@ -206,13 +179,7 @@ def front_table(summaries: list[ConfigSummary]) -> list[dict]:
 
 def budget_table(summaries: list[ConfigSummary]) -> tuple[list[str], list[dict]]:
     """Rows: budgets; columns: families; cell: test accuracy of the family's best (on validation) config."""
-    best: dict[tuple, ConfigSummary] = {}
-    for s in summaries:
-        if s.config.budget is None:
-            continue
-        key = (s.config.budget, s.family)
-        if key not in best or s.val_mean > best[key].val_mean:
-            best[key] = s
+    best = family_best(summaries)
     families = sorted({f for _, f in best})
     rows = []
     for budget in sorted({b for b, _ in best}):
@@ -296,13 +263,19 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         if fig:
             images[f"seeds_{tag}"] = _save(fig, out, f"seeds_{tag}")
         front = front_table(summaries)
+        short = [r for r in front if r["seeds"] < CONFIRM_SEEDS]
+        unsettled = (f"{len(short)} of the front's {len(front)} configs rest on fewer than {CONFIRM_SEEDS} seeds, "
+                     f"so luck may have put them there: `smallnets confirm --seeds {CONFIRM_SEEDS}` trains their "
+                     f"missing seeds and chooses again." if short else "")
         cols, per_budget = budget_table(summaries)
         html_parts += [f"<h2>{html.escape(name)}</h2>",
                        f"<img alt='frontier' src='data:image/png;base64,{images[f'frontier_{tag}']}'>",
                        "<h3>The front</h3>", _html_table(front),
+                       f"<p class='caveat'>{html.escape(unsettled)}</p>" if unsettled else "",
                        "<h3>Best of each family per budget (test %, parameters)</h3>", _html_table(per_budget, cols),
                        f"<img alt='accuracy vs MACs' src='data:image/png;base64,{images[f'macs_{tag}']}'>"]
         md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
+               f"> {unsettled}\n" if unsettled else "",
                "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols)]
         for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"),
                              (f"lrs_{tag}", "Learning rate per optimizer"), (f"seeds_{tag}", "Seed spread")):

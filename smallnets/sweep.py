@@ -41,7 +41,7 @@ except ImportError:
 from .config import DEFAULT_LR, OPTIMIZERS, TrainConfig, parse_count
 from .data import SPECS, load_dataset
 from .errors import SmallnetsError
-from .frontier import pareto_front
+from .frontier import confirm_targets, filter_rows, pareto_front, summarize
 from .models import get_family, list_models
 from .store import RunStore, database_url
 from .stacked import train_runs
@@ -461,3 +461,40 @@ def run_concurrent(argv: list[str], workers: int, spec: SweepSpec, storage_url: 
     if bad:
         raise SmallnetsError(f"worker(s) {bad} of sweep '{spec.name}' failed; see {log_dir}")
     return _counts(study)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# After a sweep: more seeds for what it chose
+
+def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tuple[str, ...] = ("front", "optimizers"),
+                  dataset: str | None = None, augment: bool | None = None, options: RunOptions = RunOptions(),
+                  max_rounds: int = 10, dry_run: bool = False, log=print) -> list[tuple[TrainConfig, int]]:
+    """Give every chosen config (`frontier.confirm_targets`) of each track `min_seeds` finished seeds, then choose
+    again and repeat until nothing chosen is short of seeds (or `max_rounds` passed). Returns the (config, seed)
+    runs trained, or with `dry_run` the first round's runs that would be.
+
+    A new seed is the smallest one the config has no run of (a diverged seed counts as tried, so it is not
+    re-run). Every run is recorded as it ends. One process at a time: two confirming the same results at once
+    would train the same seeds twice."""
+    if min_seeds < 1:
+        raise SmallnetsError(f"--seeds must be >= 1, got {min_seeds}")
+    trained: list[tuple[TrainConfig, int]] = []
+    with RunStore(database_url(storage_url)) as store:
+        for round_no in range(1, max_rounds + 1):
+            rows = filter_rows(store.runs(), dataset, augment, method="plain")
+            tried: dict[str, set[int]] = {}
+            for r in rows:
+                tried.setdefault(r["config_hash"], set()).add(r["seed"])
+            members = []
+            for track in sorted({(r["dataset"], bool(r["augment"])) for r in rows}):
+                for s in confirm_targets(summarize(filter_rows(rows, *track)), min_seeds, what):
+                    fresh = (seed for seed in range(10**6) if seed not in tried[s.config_hash])
+                    members += [(s.config, next(fresh)) for _ in range(min_seeds - len(s.seeds))]
+            if dry_run or not members:
+                return members if dry_run else trained
+            log(f"confirm round {round_no}: {len(members)} run(s) for "
+                f"{len({c.hash for c, _ in members})} chosen config(s) short of {min_seeds} seeds")
+            train_runs(members, results_dir, options, on_result=store.record)
+            trained += members
+    log(f"confirm: stopped after {max_rounds} rounds; the choice may still move (run again to go on)")
+    return trained

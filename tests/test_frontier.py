@@ -108,6 +108,7 @@ def test_report_renders_plot_table_and_caveat(tmp_path):
     assert "JPEG copy" in page and "not the official data" in page
     md = paths["markdown"].read_text()
     assert "| parameters | family |" in md and "frontier_noaug.png" in md
+    assert "2 of the front's 2 configs rest on fewer than 3 seeds" in md  # 2 and 1 seeds: both unsettled
     assert (tmp_path / "out" / "cifar10_sample" / "frontier_noaug.svg").is_file()
     with pytest.raises(SmallnetsError, match="no runs of dataset 'mnist'"):
         build_report(rows, "mnist", tmp_path / "out")
@@ -151,3 +152,86 @@ def test_frontier_cli(tmp_path, capsys):
     assert "no finished runs" in capsys.readouterr().err
     assert main(["report", *res, "--out", str(tmp_path / "rep")]) == 0
     assert (tmp_path / "rep" / "cifar10_sample" / "report.html").is_file()
+
+
+def _record(store, seed, budget, val, params, status="finished", **cfg):
+    r = fake_result(seed=seed, test_acc=val - 0.01, budget=budget, **cfg)
+    r.val_acc, r.status = val, status
+    r.measures = {"params_total": params, "macs": params * 10}
+    return store.record(r)
+
+
+def test_confirm_targets_are_the_choices_short_of_seeds(tmp_path):
+    """A one-seed config on the front (ahead of a three-seed one by its single lucky seed), each optimizer's chosen
+    rate, and with 'families' each family's best per budget: the chosen configs with fewer seeds than asked."""
+    from smallnets.frontier import confirm_targets
+    with RunStore(tmp_path / "results.sqlite") as store:
+        for seed, val in ((0, 0.70), (1, 0.66), (2, 0.68)):
+            _record(store, seed, 1000, val, 900)                         # settled: three seeds, mean 0.68
+        _record(store, 0, 2000, 0.71, 1800)                              # one lucky seed beats it: on the front
+        _record(store, 0, 2000, 0.60, 1800, optimizer="adam", lr=1e-3)   # adam's only rate: its chosen one
+        _record(store, 0, 500, 0.50, 450, model="mlp")                   # a family's best, not on the front
+        summaries = summarize(store.runs())
+    by_params = lambda targets: sorted((t.params, t.config.optimizer, len(t.seeds)) for t in targets)  # noqa: E731
+    assert by_params(confirm_targets(summaries, 3, ("front",))) == [(450, "sgdm", 1), (1800, "sgdm", 1)]
+    assert by_params(confirm_targets(summaries, 3)) == [(450, "sgdm", 1), (1800, "adam", 1), (1800, "sgdm", 1)]
+    assert confirm_targets(summaries, 1) == []
+    assert by_params(confirm_targets(summaries, 3, ("families",))) == [
+        (450, "sgdm", 1), (1800, "sgdm", 1)]  # resnet's best at 1k is settled; at 2k sgdm beats adam on validation
+
+
+def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeypatch):
+    """The loop, with a stand-in trainer whose new seeds are worse for the lucky config: its first seed put it on
+    the front; its two new seeds pull its mean below the settled config's, the front moves back to a config that has
+    its seeds, and the next lucky one is confirmed in a second round. A diverged seed counts as tried, so a config
+    gets a fresh seed number instead of the same one again; nothing settled is re-run."""
+    import smallnets.sweep as sweep_mod
+    from smallnets.store import RunStore as Store
+    with Store(tmp_path / "results.sqlite") as store:
+        for seed, val in ((0, 0.70), (1, 0.66), (2, 0.68)):
+            _record(store, seed, 1000, val, 900)                  # mean 0.68, three seeds
+        _record(store, 0, 2000, 0.75, 1800)                       # lucky: seeds 1, 2 will come in at 0.50
+        _record(store, 0, 4000, 0.72, 3600)                       # behind the lucky one until it falls
+        _record(store, 1, 4000, 0.10, 3600, status="diverged")    # seed 1 of it was tried and diverged
+    later = {1800: 0.50, 3600: 0.73}
+    calls = []
+
+    def fake_train_runs(members, results_dir, options, on_result=None, **_):
+        calls.append(sorted((c.budget, s) for c, s in members))
+        for config, seed in members:
+            r = fake_result(seed=seed, budget=config.budget)
+            params = int(config.budget * 0.9)
+            r.val_acc, r.test_acc = later[params], later[params] - 0.01
+            r.measures = {"params_total": params, "macs": params * 10}
+            on_result(r)
+
+    monkeypatch.setattr(sweep_mod, "train_runs", fake_train_runs)
+    url = str(tmp_path / "results.sqlite")
+    first = sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, log=lambda *_: None)
+    assert sorted((c.budget, s) for c, s in first) == [(2000, 1), (2000, 2)]
+    trained = sweep_mod.confirm_seeds(url, tmp_path, 3, log=lambda *_: None)
+    assert calls == [[(2000, 1), (2000, 2)], [(4000, 2), (4000, 3)]]
+    assert len(trained) == 4
+    with Store(tmp_path / "results.sqlite") as store:
+        front = frontier(summarize(store.runs()))
+    assert [(s.params, len(s.seeds)) for s in front] == [(900, 3), (3600, 3)]
+    assert sweep_mod.confirm_seeds(url, tmp_path, 3, log=lambda *_: None) == []  # settled: nothing more to train
+
+
+def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
+    from smallnets.cli import main
+    res = ["--results", str(tmp_path), "--data-dir", str(sample_dir)]
+    tiny = ["--dataset", "cifar10_sample", "--epochs", "1", "--train-limit", "256", "--val-size", "200",
+            "--batch-size", "64", "--device", "cpu", "--progress", "none"]
+    assert main(["train", "--model", "mlp", "--budget", "4k", *tiny, *res]) == 0
+    capsys.readouterr()
+    assert main(["confirm", "--seeds", "2", "--dry-run", "--results", str(tmp_path)]) == 0
+    assert "would train mlp" in capsys.readouterr().out
+    assert main(["confirm", "--seeds", "2", "--device", "cpu", "--progress", "none", *res]) == 0
+    with RunStore(tmp_path / "results.sqlite") as store:
+        rows = store.runs()
+    assert sorted(r["seed"] for r in rows) == [0, 1] and len({r["config_hash"] for r in rows}) == 1
+    assert all(r["status"] == "finished" and r["params_total"] <= 4000 for r in rows)
+    assert main(["confirm", "--what", "front,colour", "--results", str(tmp_path)]) == 2
+    assert "--what: unknown choice(s) colour" in capsys.readouterr().err
+    assert main(["confirm", "--results", str(tmp_path / "nowhere")]) == 2
