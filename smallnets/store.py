@@ -176,10 +176,16 @@ class RunStore:
         }
         same = sa.and_(RUNS.c.config_hash == cfg.hash, RUNS.c.seed == result.seed)
         with self.engine.begin() as conn:  # one transaction: the old record goes and the new one lands, or nothing
-            old = conn.execute(sa.select(RUNS.c.id).where(same)).scalars().all()
+            old = conn.execute(sa.select(RUNS.c.id, RUNS.c.result_json).where(same).order_by(RUNS.c.id)).all()
+            if old and old[0].result_json == row["result_json"] and len(old) == 1:
+                # The same result read again (a sweep finding a finished run's result.json): the record stays as
+                # it is, with the environment of the machine that trained it and the id exports refer to.
+                return old[0].id
             if old:
-                conn.execute(EPOCHS.delete().where(EPOCHS.c.run_id.in_(old)))
-                conn.execute(RUNS.delete().where(RUNS.c.id.in_(old)))
+                ids = [o.id for o in old]
+                conn.execute(EPOCHS.delete().where(EPOCHS.c.run_id.in_(ids)))
+                conn.execute(RUNS.delete().where(RUNS.c.id.in_(ids)))
+                row["id"] = ids[0]  # a replaced run keeps its id
             run_id = conn.execute(RUNS.insert().values(**row)).inserted_primary_key[0]
             epochs = [{"run_id": run_id, **{c: h[c] for c in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc",
                                                                "lr", "epoch_time_s", "images_per_s")}}

@@ -33,7 +33,11 @@ def test_record_query_and_replace(tmp_path):
         # Recording the same config and seed again replaces the record and its epochs, never duplicates them.
         new_id = store.record(fake_result(seed=0, test_acc=0.6, epochs=2))
         assert len(store.runs(seed=0)) == 1 and store.runs(seed=0)[0]["test_acc"] == 0.6
-        assert store.epochs(rid) == [] and len(store.epochs(new_id)) == 2
+        assert new_id == rid and len(store.epochs(rid)) == 2  # replaced in place: the id exports refer to stays
+        # The same result recorded again (read back from its result.json by a later sweep) changes nothing: not the
+        # id, not the environment of the machine that trained it.
+        assert store.record(fake_result(seed=0, test_acc=0.6, epochs=2), env={"y": 2}) == rid
+        assert json.loads(store.runs(seed=0)[0]["env_json"]) != {"y": 2} and len(store.runs()) == 2
         with pytest.raises(SmallnetsError, match="unknown run field"):
             store.runs(colour="red")
 
@@ -90,3 +94,17 @@ def test_many_stores_created_at_once(tmp_path):
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_a_run_read_back_from_its_folder_keeps_its_record(sample, tmp_path):
+    """A later sweep that finds a finished run's result.json records what it read: the same record, same id."""
+    from smallnets.train import RunOptions, run_dir_for, train_run
+    config = TrainConfig(dataset="cifar10_sample", model="mlp", budget=4000, epochs=1, train_limit=256,
+                         val_size=200, batch_size=64)
+    options = RunOptions(device="cpu", progress="none")
+    with RunStore(tmp_path / "r.sqlite") as store:
+        first = store.record(train_run(config, 0, run_dir_for(tmp_path, config, 0), options, dataset=sample))
+        before = store.runs()[0]
+        again = store.record(train_run(config, 0, run_dir_for(tmp_path, config, 0), options, dataset=sample),
+                             env={"elsewhere": True})
+        assert again == first and store.runs() == [before]
