@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="torch.compile the model; reduce-overhead uses CUDA graphs")
     t.add_argument("--threads", type=int, help="CPU threads (default: torch's choice)")
     t.add_argument("--progress", default="auto", choices=("auto", "bar", "lines", "none"))
-    t.add_argument("--results", help="results folder (default: $SMALLNETS_RESULTS, else ./smallnets-results)")
+    _add_results(t)
     t.add_argument("--force", action="store_true", help="train again even if this config and seed are recorded")
     t.add_argument("--no-download", action="store_true", help="never download a missing dataset")
     t.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -241,7 +241,7 @@ def cmd_train(args) -> int:
         if len(set(seeds)) != len(seeds):
             raise SmallnetsError(f"--seeds has a repeated seed: {','.join(args.seeds)}")
     results = _results_dir(args)
-    with RunStore(results / "results.sqlite") as store:
+    with RunStore(_storage(args)) as store:
         todo = []
         for seed in seeds:
             run_dir = run_dir_for(results, config, seed)
@@ -282,7 +282,7 @@ def cmd_train(args) -> int:
             if "stacked_with" in result.options else ""
         print(f"  {result.wall_time_s:.1f} s on {result.device}, {result.train_images_per_s:,.0f} train images/s"
               f"{stacked}")
-        print(f"  stored in {results / 'results.sqlite'} and {run_dir_for(results, config, result.seed)}")
+        print(f"  stored in {_storage(args)} and {run_dir_for(results, config, result.seed)}")
     return 0 if all(r.status == "finished" for r in outcomes) else 1
 
 

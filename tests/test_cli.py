@@ -53,6 +53,14 @@ def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     assert (tmp_path / "r.csv").read_text().startswith("id,config_hash,seed,status")
     assert main(["runs", "--results", str(results)]) == 0
     assert "1 run(s)" in capsys.readouterr().out
+    # --storage: the run is recorded in that database (shared by many machines when it is PostgreSQL), not the
+    # folder's; the folder still holds the run's files.
+    shared = tmp_path / "shared.sqlite"
+    assert main([*argv, "--seed", "1", "--storage", str(shared)]) == 0
+    assert str(shared) in capsys.readouterr().out
+    assert main(["runs", "--storage", str(shared), "--format", "json"]) == 0
+    assert [r["seed"] for r in json.loads(capsys.readouterr().out)] == [1]
+    assert main(["runs", "--results", str(results)]) == 0 and "1 run(s)" in capsys.readouterr().out
 
 
 def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):
