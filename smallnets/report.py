@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import json
 from pathlib import Path
 
 import matplotlib
@@ -191,6 +192,17 @@ def budget_table(summaries: list[ConfigSummary]) -> tuple[list[str], list[dict]]
     return ["budget", *families], rows
 
 
+def compute_summary(rows: list[dict]) -> str:
+    """Runs and summed run time per device, from the runs themselves: what the page cost to make."""
+    by_device: dict[str, list[float]] = {}
+    for r in rows:
+        device = r["device"] or "unknown device"
+        gpu = json.loads(r["env_json"] or "{}").get("cuda_device") if device.startswith("cuda") else None
+        by_device.setdefault(f"{device} ({gpu})" if gpu else device, []).append(r["wall_time_s"] or 0.0)
+    return "; ".join(f"{len(times)} run(s) on {device}, {sum(times) / 3600:.1f} h of run time"
+                     for device, times in sorted(by_device.items()))
+
+
 def _html_table(rows: list[dict], columns: list[str] | None = None) -> str:
     if not rows:
         return "<p><em>no runs</em></p>"
@@ -238,7 +250,8 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         html_parts.append(f"<p class='caveat'>{html.escape(caveat)}</p>")
         md.append(f"> **Data caveat.** {caveat}\n")
     note = (f"{len(rows)} runs; data sha256 {', '.join(s[:16] for s in shas)}. Choices are made on validation "
-            f"accuracy; the numbers are test accuracy, mean ± std over seeds.")
+            f"accuracy; the numbers are test accuracy, mean ± std over seeds. Compute behind them: "
+            f"{compute_summary(rows)}.")
     html_parts.append(f"<p>{html.escape(note)}</p>")
     md.append(note + "\n")
     images = {}

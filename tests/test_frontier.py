@@ -109,6 +109,7 @@ def test_report_renders_plot_table_and_caveat(tmp_path):
     md = paths["markdown"].read_text()
     assert "| parameters | family |" in md and "frontier_noaug.png" in md
     assert "2 of the front's 2 configs rest on fewer than 3 seeds" in md  # 2 and 1 seeds: both unsettled
+    assert "Compute behind them: 3 run(s) on unknown device, 0.0 h of run time" in md
     assert (tmp_path / "out" / "cifar10_sample" / "frontier_noaug.svg").is_file()
     with pytest.raises(SmallnetsError, match="no runs of dataset 'mnist'"):
         build_report(rows, "mnist", tmp_path / "out")
@@ -235,3 +236,12 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     assert main(["confirm", "--what", "front,colour", "--results", str(tmp_path)]) == 2
     assert "--what: unknown choice(s) colour" in capsys.readouterr().err
     assert main(["confirm", "--results", str(tmp_path / "nowhere")]) == 2
+
+
+def test_compute_summary_names_the_gpu():
+    from smallnets.report import compute_summary
+    rows = [{"device": "cuda:0", "env_json": json.dumps({"cuda_device": "NVIDIA H100 80GB HBM3"}), "wall_time_s": 1800},
+            {"device": "cuda:0", "env_json": json.dumps({"cuda_device": "NVIDIA H100 80GB HBM3"}), "wall_time_s": 1800},
+            {"device": "cpu", "env_json": "{}", "wall_time_s": 360}]
+    assert compute_summary(rows) == ("1 run(s) on cpu, 0.1 h of run time; "
+                                     "2 run(s) on cuda:0 (NVIDIA H100 80GB HBM3), 1.0 h of run time")
