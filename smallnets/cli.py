@@ -601,8 +601,8 @@ def cmd_jpeg_gap(args) -> int:
         if len(chosen) != len(wanted):
             raise SmallnetsError(f"no run(s) {sorted(wanted - {r['id'] for r in chosen})} in the results database")
     else:
-        front = frontier(summarize(filter_rows(rows, "cifar10")))
-        ids = {i for s in front for i in s.run_ids}
+        ids = {i for augment in (False, True)  # each track's front: they are two questions, not one
+               for s in frontier(summarize(filter_rows(rows, "cifar10", augment, method="plain"))) for i in s.run_ids}
         chosen = [r for r in rows if r["id"] in ids]
         if not chosen:
             raise SmallnetsError("no finished cifar10 runs to evaluate; pass --runs")
@@ -623,7 +623,7 @@ def cmd_jpeg_gap(args) -> int:
                                             device) for x in (x_exact, x_jpeg))
         # The same 1,000 images on both sides: what differs is only the images that flip, counted each way.
         out.append({"run_id": r["id"], "model": r["model"], "params": r["params_total"], "seed": r["seed"],
-                    "images": len(y), "exact_acc": exact.float().mean().item(),
+                    "augment": bool(r["augment"]), "images": len(y), "exact_acc": exact.float().mean().item(),
                     "jpeg_acc": on_jpeg.float().mean().item(),
                     "exact_minus_jpeg": (exact.float() - on_jpeg.float()).mean().item(),
                     "right_only_exact": int((exact & ~on_jpeg).sum()), "right_only_jpeg": int((on_jpeg & ~exact).sum())})
@@ -632,7 +632,8 @@ def cmd_jpeg_gap(args) -> int:
         return 0
     print(f"{len(y)} exact CIFAR-10 test images vs the same images from {jpeg.label}:")
     for o in out:
-        print(f"  run {o['run_id']:>5}  {o['model']:14s} {o['params']:>10,} params  seed {o['seed']:<3} "
+        print(f"  run {o['run_id']:>5}  {o['model']:14s} {o['params']:>10,} params  aug {int(o['augment'])}  "
+              f"seed {o['seed']:<3} "
               f"exact {100 * o['exact_acc']:6.2f}%  JPEG {100 * o['jpeg_acc']:6.2f}%  "
               f"difference {100 * o['exact_minus_jpeg']:+.2f} points  (images right only on exact "
               f"{o['right_only_exact']}, only on JPEG {o['right_only_jpeg']})")

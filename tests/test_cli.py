@@ -92,6 +92,12 @@ def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
     assert row["exact_acc"] - row["jpeg_acc"] == pytest.approx(row["exact_minus_jpeg"], abs=1e-6)
     assert main(["jpeg-gap", *res]) == 0
     assert "mean difference over 1 run(s)" in capsys.readouterr().out
+    # With an augmentation run too, each track has its own front, and the default evaluates both.
+    assert main(["train", "--model", "shallow_cnn", "--budget", "5k", "--dataset", "cifar10", "--epochs", "1",
+                 "--train-limit", "2000", "--val-size", "500", "--device", "cpu", "--augment", *res]) == 0
+    capsys.readouterr()
+    assert main(["jpeg-gap", *res, "--json"]) == 0
+    assert sorted(r["augment"] for r in json.loads(capsys.readouterr().out)) == [False, True]
     assert main(["jpeg-gap", *res, "--runs", "99"]) == 2
 
 
