@@ -318,3 +318,16 @@ def test_a_study_made_before_a_new_sweep_setting_can_still_be_joined(tmp_path):
     with pytest.raises(SmallnetsError, match="already exists with a different sweep"):
         open_study(SweepSpec(name="old", datasets=("cifar10_sample",), families=("mlp",), budgets=(4_000,),
                              stack_seeds=True), url)
+
+
+def test_postgres_store_replaces_a_run_in_place(postgres_url):
+    """On PostgreSQL too: a re-recorded run keeps its id, and the runs recorded after it get new ones."""
+    from .test_store import fake_result
+    with RunStore(postgres_url) as store:
+        first = store.record(fake_result(seed=7, test_acc=0.5, epochs=3))
+        assert store.record(fake_result(seed=7, test_acc=0.6, epochs=3)) == first
+        assert store.record(fake_result(seed=7, test_acc=0.6, epochs=3)) == first
+        other = store.record(fake_result(seed=8, epochs=3))
+        assert other > first
+        rows = store.runs(config_hash=fake_result(epochs=3).config.hash)
+    assert [(r["id"], r["seed"], r["test_acc"]) for r in rows] == [(first, 7, 0.6), (other, 8, 0.5)]
