@@ -57,6 +57,7 @@ def _csv_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     from .config import OPTIMIZERS, SCHEDULES, TrainConfig
     from .data import SPECS
+    from .frontier import CONFIRM_SEEDS
     d = TrainConfig()
     parser = _Parser(prog="smallnets", description="Smallest networks for an accuracy; best accuracy for a budget.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -165,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cf = sub.add_parser("confirm", help="more seeds for what the results chose (the front, each optimizer's rate), "
                                         "until every choice rests on enough seeds")
-    cf.add_argument("--seeds", type=int, default=3, help="finished seeds every chosen config needs (default 3)")
+    cf.add_argument("--seeds", type=int, default=CONFIRM_SEEDS,
+                    help=f"finished seeds every chosen config needs (default {CONFIRM_SEEDS})")
     cf.add_argument("--what", type=_csv_list, default=["front", "optimizers"],
                     help="which choices: front, optimizers, families (each family's best per budget); "
                          "comma-separated (default front,optimizers)")
@@ -503,15 +505,8 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
 
 
 def cmd_confirm(args) -> int:
-    from .frontier import CONFIRM_WHAT
     from .sweep import confirm_seeds
     from .train import RunOptions
-    bad = [w for w in args.what if w not in CONFIRM_WHAT]
-    if bad or not args.what:
-        raise SmallnetsError(f"--what: unknown choice(s) {', '.join(bad) or '(none given)'}; expected some of: "
-                             f"{', '.join(CONFIRM_WHAT)}")
-    if args.max_rounds < 1:
-        raise SmallnetsError(f"--max-rounds must be >= 1, got {args.max_rounds}")
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
     runs = confirm_seeds(_existing_storage(args), _results_dir(args), args.seeds, tuple(args.what), args.dataset,
                          {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run)
@@ -590,7 +585,7 @@ def cmd_report(args) -> int:
 def cmd_jpeg_gap(args) -> int:
     from .config import TrainConfig
     from .data import DeviceBatches, exact_vs_jpeg_test_pairs, load_dataset
-    from .frontier import filter_rows, frontier, summarize
+    from .frontier import filter_rows, frontier, summarize, tracks
     from .store import RunStore
     from .train import correct_per_image, load_trained_model, resolve_device, run_dir_for
     with RunStore(_existing_storage(args)) as store:
@@ -601,8 +596,8 @@ def cmd_jpeg_gap(args) -> int:
         if len(chosen) != len(wanted):
             raise SmallnetsError(f"no run(s) {sorted(wanted - {r['id'] for r in chosen})} in the results database")
     else:
-        ids = {i for augment in (False, True)  # each track's front: they are two questions, not one
-               for s in frontier(summarize(filter_rows(rows, "cifar10", augment, method="plain"))) for i in s.run_ids}
+        ids = {i for track in tracks(filter_rows(rows, "cifar10", method="plain")).values()  # a front per track
+               for s in frontier(summarize(track)) for i in s.run_ids}
         chosen = [r for r in rows if r["id"] in ids]
         if not chosen:
             raise SmallnetsError("no finished cifar10 runs to evaluate; pass --runs")

@@ -115,6 +115,14 @@ def filter_rows(rows: list[dict], dataset: str | None = None, augment: bool | No
             and (family is None or r["model"] == family) and (method is None or r["method"] == method)]
 
 
+def tracks(rows: list[dict]) -> dict[tuple[str, bool], list[dict]]:
+    """Rows by track, (dataset, augmentation): each track has its own front, its own questions."""
+    out: dict[tuple[str, bool], list[dict]] = {}
+    for r in rows:
+        out.setdefault((r["dataset"], bool(r["augment"])), []).append(r)
+    return dict(sorted(out.items()))
+
+
 def frontier(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
     """Configs on the (parameters down, validation accuracy up) front, by parameters."""
     return [s for _, _, _, s in pareto_front([(s.params, s.val_mean, i, s) for i, s in enumerate(summaries)])]
@@ -172,6 +180,7 @@ def family_best(summaries: list[ConfigSummary]) -> dict[tuple[int, str], ConfigS
 
 
 CONFIRM_WHAT = ("front", "optimizers", "families")
+CONFIRM_SEEDS = 3  # seeds a published point needs (issue 6): confirm's default, and what the report asks of the front
 
 
 def confirm_targets(summaries: list[ConfigSummary], min_seeds: int,

@@ -20,12 +20,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .data import get_spec  # noqa: E402
 from .errors import SmallnetsError  # noqa: E402
-from .frontier import (ConfigSummary, chosen_rate, family_best, filter_rows, frontier, literature,  # noqa: E402
-                       optimizer_rates, summarize)
+from .frontier import (CONFIRM_SEEDS, ConfigSummary, chosen_rate, family_best, filter_rows, frontier,  # noqa: E402
+                       literature, optimizer_rates, summarize, tracks)
 from .measure import format_count  # noqa: E402
 
 MARKERS = "osD^v<>pPX*h"
-CONFIRM_SEEDS = 3  # seeds a published point needs (issue 6), which the report asks of every front config
 
 
 def _track_name(augment: bool) -> str:
@@ -255,8 +254,7 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
     html_parts.append(f"<p>{html.escape(note)}</p>")
     md.append(note + "\n")
     images = {}
-    for augment in sorted({bool(r["augment"]) for r in rows}):
-        track = filter_rows(rows, augment=augment)
+    for (_, augment), track in tracks(rows).items():
         summaries = summarize(track)
         if not summaries:
             continue

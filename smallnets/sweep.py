@@ -41,7 +41,7 @@ except ImportError:
 from .config import DEFAULT_LR, OPTIMIZERS, TrainConfig, parse_count
 from .data import SPECS, load_dataset
 from .errors import SmallnetsError
-from .frontier import confirm_targets, filter_rows, pareto_front, summarize
+from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, summarize, tracks
 from .models import get_family, list_models
 from .store import RunStore, database_url
 from .stacked import train_runs
@@ -478,6 +478,12 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
     would train the same seeds twice."""
     if min_seeds < 1:
         raise SmallnetsError(f"--seeds must be >= 1, got {min_seeds}")
+    bad = [w for w in what if w not in CONFIRM_WHAT]
+    if bad or not what:
+        raise SmallnetsError(f"--what: unknown choice(s) {', '.join(bad) or '(none given)'}; expected some of: "
+                             f"{', '.join(CONFIRM_WHAT)}")
+    if max_rounds < 1:
+        raise SmallnetsError(f"--max-rounds must be >= 1, got {max_rounds}")
     trained: list[tuple[TrainConfig, int]] = []
     with RunStore(database_url(storage_url)) as store:
         for round_no in range(1, max_rounds + 1):
@@ -486,12 +492,14 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
             for r in rows:
                 tried.setdefault(r["config_hash"], set()).add(r["seed"])
             members = []
-            for track in sorted({(r["dataset"], bool(r["augment"])) for r in rows}):
-                for s in confirm_targets(summarize(filter_rows(rows, *track)), min_seeds, what):
+            for track in tracks(rows).values():
+                for s in confirm_targets(summarize(track), min_seeds, what):
                     fresh = (seed for seed in range(10**6) if seed not in tried[s.config_hash])
                     members += [(s.config, next(fresh)) for _ in range(min_seeds - len(s.seeds))]
-            if dry_run or not members:
-                return members if dry_run else trained
+            if dry_run:
+                return members
+            if not members:
+                return trained
             log(f"confirm round {round_no}: {len(members)} run(s) for "
                 f"{len({c.hash for c, _ in members})} chosen config(s) short of {min_seeds} seeds")
             train_runs(members, results_dir, options, on_result=store.record)
