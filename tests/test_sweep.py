@@ -331,3 +331,21 @@ def test_postgres_store_replaces_a_run_in_place(postgres_url):
         assert other > first
         rows = store.runs(config_hash=fake_result(epochs=3).config.hash)
     assert [(r["id"], r["seed"], r["test_acc"]) for r in rows] == [(first, 7, 0.6), (other, 8, 0.5)]
+
+
+SHIPPED_SWEEPS = sorted(Path(__file__).resolve().parent.parent.glob("sweeps/*.toml"))
+
+
+@pytest.mark.parametrize("path", SHIPPED_SWEEPS, ids=[p.stem for p in SHIPPED_SWEEPS])
+def test_shipped_sweep_files_load_and_every_point_fits_its_budget(path):
+    """The campaign files are what a GPU session runs unattended: one that does not load, or a family that cannot
+    reach a budget, would cost a device call to find out."""
+    from smallnets.data import SPECS
+    from smallnets.models import fit_budget
+
+    spec = load_spec(path)
+    points = spec.grid()
+    assert points and all(members for members in points.values())
+    for dataset, family, budget in {(c.dataset, c.model, c.budget) for ms in points.values() for c, _ in ms}:
+        fit = fit_budget(family, budget, **SPECS[dataset].model_kwargs)
+        assert fit.params <= budget, (family, budget)
