@@ -40,9 +40,9 @@ from .config import TrainConfig
 from .errors import SmallnetsError
 from .models import create_model
 from .progress import EpochProgress
-from .train import (RunOptions, RunResult, _atomic_json, _atomic_torch_save, _autocast, build_optimizer, finish_run,
-                    lr_factor, maybe_compile, prepare_run, resolve_device, restore_training_state, run_dir_for,
-                    train_run, training_state)
+from .train import (RunOptions, RunResult, _atomic_json, _atomic_torch_save, _autocast, build_optimizer,
+                    checkpointed_wall, finish_run, lr_factor, maybe_compile, prepare_run, resolve_device,
+                    restore_training_state, run_dir_for, train_run, training_state)
 
 
 def _flat(name: str) -> str:
@@ -192,7 +192,7 @@ def train_group(members: list[Member], results_dir: Path | None = None, options:
     histories: list[list[dict]] = [[] for _ in todo]
     bests = [{"epoch": None, "val_acc": -1.0, "state": None} for _ in todo]
     diverged: list[str | None] = [None] * k
-    start_epoch, train_time, images_seen = 0, 0.0, 0
+    start_epoch, train_time, images_seen, wall_before = 0, 0.0, 0, 0.0
     group_dir = stack_dir_for(results_dir, todo) if results_dir is not None else None
     ckpt_path = group_dir / "checkpoint.pt" if group_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
@@ -200,6 +200,7 @@ def train_group(members: list[Member], results_dir: Path | None = None, options:
         restore_training_state(ckpt, stack, optimizer, scheduler, ema, data_rngs, device)
         histories, bests, diverged = ckpt["histories"], ckpt["bests"], ckpt["diverged"]
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
+        wall_before = checkpointed_wall(ckpt)
     elif group_dir is not None:
         group_dir.mkdir(parents=True, exist_ok=True)
         for c, s in todo:
@@ -268,7 +269,7 @@ def train_group(members: list[Member], results_dir: Path | None = None, options:
                     "configs": [c.to_dict() for c, _ in todo], "seeds": [s for _, s in todo], "epoch": epoch + 1,
                     **training_state(stack, optimizer, scheduler, ema, data_rngs, device),
                     "histories": histories, "bests": bests, "diverged": diverged, "train_time": train_time,
-                    "images_seen": images_seen,
+                    "images_seen": images_seen, "wall_time": wall_before + time.perf_counter() - wall_start,
                 }, ckpt_path)
             live = [m for m, bad in zip(epoch_metrics, diverged) if not bad] or epoch_metrics
             progress.epoch_done(epoch, {**_mean(live), "images_per_s": k * seen / epoch_time})
@@ -277,7 +278,7 @@ def train_group(members: list[Member], results_dir: Path | None = None, options:
     finally:
         progress.close()
 
-    wall = time.perf_counter() - wall_start
+    wall = wall_before + time.perf_counter() - wall_start
     for j, (c, s) in enumerate(todo):
         # Wall time and images/s are the group's, shared by its runs: each model saw `images_seen` images in
         # `train_time`, alongside k - 1 others.

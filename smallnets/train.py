@@ -204,6 +204,13 @@ def restore_training_state(ckpt: dict, model: nn.Module, optimizer, scheduler, e
         torch.cuda.set_rng_state(ckpt["cuda_rng"].cpu(), device)
 
 
+def checkpointed_wall(ckpt: dict) -> float:
+    """The wall time a resumed run had spent up to its checkpoint, so its record counts every launch (the time
+    between the last checkpoint and a kill is lost work, not counted). Checkpoints from before this was kept hold
+    only the epochs' own time, a lower bound."""
+    return ckpt.get("wall_time", ckpt["train_time"])
+
+
 def _atomic_torch_save(obj, path: Path) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save(obj, tmp)
@@ -253,13 +260,14 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
 
     history: list[dict] = []
     best = {"epoch": None, "val_acc": -1.0, "state": None}
-    start_epoch, train_time, images_seen = 0, 0.0, 0
+    start_epoch, train_time, images_seen, wall_before = 0, 0.0, 0, 0.0
     ckpt_path = run_dir / "checkpoint.pt" if run_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
         restore_training_state(ckpt, model, optimizer, scheduler, ema, [data_rng], device)
         history, best = ckpt["history"], ckpt["best"]
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
+        wall_before = checkpointed_wall(ckpt)
 
     eval_model = ema.module if ema is not None else model
     loss_fn = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
@@ -309,7 +317,9 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
             if ckpt_path is not None:
                 _atomic_torch_save({
                     "config": config.to_dict(), "seed": seed, "epoch": epoch + 1,
-                    **training_state(model, optimizer, scheduler, ema, [data_rng], device), "history": history, "best": best, "train_time": train_time, "images_seen": images_seen,
+                    **training_state(model, optimizer, scheduler, ema, [data_rng], device), "history": history,
+                    "best": best, "train_time": train_time, "images_seen": images_seen,
+                    "wall_time": wall_before + time.perf_counter() - wall_start,
                 }, ckpt_path)
             progress.epoch_done(epoch, metrics)
             for cb in callbacks:
@@ -320,7 +330,7 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
         progress.close()
 
     result = RunResult(config, seed, status, knobs, history, error=error, device=str(device),
-                       data=ds.describe(), wall_time_s=time.perf_counter() - wall_start,
+                       data=ds.describe(), wall_time_s=wall_before + time.perf_counter() - wall_start,
                        train_images_per_s=images_seen / train_time if train_time else 0.0,
                        options={"amp": options.amp and device.type == "cuda", "channels_last": channels_last,
                                 "compile": options.compile})

@@ -194,8 +194,10 @@ def test_stacked_group_resumes_after_a_crash(sample, tmp_path):
     with pytest.raises(Crash):
         train_stacked(cfg, [0, 1], tmp_path / "b", QUIET, callbacks=(crash_after_two,), dataset=sample)
     ckpt = stack_dir_for(tmp_path / "b", [(cfg, 0), (cfg, 1)]) / "checkpoint.pt"
-    assert torch.load(ckpt, weights_only=False)["epoch"] == 2
+    at_crash = torch.load(ckpt, weights_only=False)
+    assert at_crash["epoch"] == 2
     resumed = train_stacked(cfg, [0, 1], tmp_path / "b", QUIET, dataset=sample)
+    assert all(r.wall_time_s > at_crash["wall_time"] >= at_crash["train_time"] for r in resumed)  # both launches
     for a, b in zip(straight, resumed):
         assert (a.seed, a.val_acc, a.test_acc, a.selected_epoch) == (b.seed, b.val_acc, b.test_acc, b.selected_epoch)
         ma = load_trained_model(run_dir_for(tmp_path / "a", cfg, a.seed))

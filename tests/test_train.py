@@ -45,8 +45,13 @@ def test_resume_after_crash_gives_the_same_result(sample, tmp_path):
     with pytest.raises(Crash):
         train_run(cfg, 1, tmp_path / "b", QUIET, callbacks=(crash_after_two,), dataset=sample)
     assert json.loads((tmp_path / "b" / "config.json").read_text())["config_hash"] == cfg.hash
-    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["epoch"] == 2
+    ckpt = torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)
+    assert ckpt["epoch"] == 2
+    assert ckpt["wall_time"] >= sum(m["epoch_time_s"] for m in ckpt["history"])
     resumed = train_run(cfg, 1, tmp_path / "b", QUIET, dataset=sample)
+    # The record counts both launches' time, not only the last one's.
+    assert resumed.wall_time_s >= sum(m["epoch_time_s"] for m in resumed.history)
+    assert resumed.wall_time_s > ckpt["wall_time"]
     assert resumed.test_acc == straight.test_acc and resumed.val_acc == straight.val_acc
     strip = lambda h: [{k: v for k, v in m.items() if k not in ("epoch_time_s", "images_per_s")} for m in h]  # noqa
     assert strip(resumed.history) == strip(straight.history)
