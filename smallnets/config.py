@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import numbers
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ class TrainConfig:
     method: str = "plain"  # how the model was obtained: plain | pruned | distilled (later stages)
 
     def __post_init__(self):
+        self._coerce_numbers()
         problems = []
         if self.optimizer not in OPTIMIZERS:
             problems.append(f"unknown optimizer '{self.optimizer}'; expected one of: {', '.join(OPTIMIZERS)}")
@@ -77,6 +79,26 @@ class TrainConfig:
         if problems:
             raise SmallnetsError("; ".join(problems))
         object.__setattr__(self, "knobs", tuple(sorted(dict(self.knobs).items())))
+
+    def _coerce_numbers(self):
+        # A config file may spell 3.0 as 3 (or 30 as 30.0): the same config must get the same hash, and a string or
+        # a fraction must fail here with the field's name, not as a TypeError deep in training.
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if value is None or f.name not in _NUMBER_FIELDS:
+                continue
+            kind = _NUMBER_FIELDS[f.name]
+            if kind is bool:
+                if not isinstance(value, bool):
+                    raise SmallnetsError(f"config field {f.name} must be true or false, got {value!r}")
+            elif isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise SmallnetsError(f"config field {f.name} must be a number, got {value!r}")
+            elif kind is float:
+                object.__setattr__(self, f.name, float(value))
+            elif isinstance(value, numbers.Integral) or float(value).is_integer():
+                object.__setattr__(self, f.name, int(value))
+            else:
+                raise SmallnetsError(f"config field {f.name} must be a whole number, got {value!r}")
 
     @property
     def knob_dict(self) -> dict:
@@ -120,6 +142,10 @@ class TrainConfig:
             nd["knobs"] = dict(nd["knobs"])
         return hashlib.sha256(json.dumps(nd, sort_keys=True).encode()).hexdigest()[:12]
 
+
+_NUMBER_FIELDS = {"budget": int, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float,
+                  "decay_all": bool, "epochs": int, "batch_size": int, "warmup_epochs": float,
+                  "label_smoothing": float, "ema_decay": float, "augment": bool, "val_size": int, "train_limit": int}
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
 

@@ -148,3 +148,18 @@ def test_config_validation_and_hash():
         TrainConfig.from_dict({"epochz": 3})
     c = TrainConfig(knobs=(("depth", 14),), budget=50_000, augment=True)
     assert TrainConfig.from_dict(c.to_dict()) == c
+
+
+def test_config_numbers_are_one_type_whatever_the_file_wrote():
+    # warmup_epochs = 3 in a TOML file is an int, the CLI's --warmup-epochs 3 a float: one config, one hash.
+    assert TrainConfig(warmup_epochs=3, lr=1).hash == TrainConfig(warmup_epochs=3.0, lr=1.0).hash
+    assert TrainConfig(epochs=20.0).epochs == 20 and isinstance(TrainConfig(epochs=20.0).epochs, int)
+    assert TrainConfig.from_dict({"lr": 1, "epochs": 20.0}) == TrainConfig(lr=1.0, epochs=20)
+    with pytest.raises(SmallnetsError, match="config field lr must be a number, got '0.1'"):
+        TrainConfig(lr="0.1")
+    with pytest.raises(SmallnetsError, match="config field epochs must be a whole number, got 2.5"):
+        TrainConfig(epochs=2.5)
+    with pytest.raises(SmallnetsError, match="config field augment must be true or false, got 'false'"):
+        TrainConfig(augment="false")
+    with pytest.raises(SmallnetsError, match="config field batch_size must be a number, got True"):
+        TrainConfig(batch_size=True)
