@@ -9,10 +9,11 @@
 #   4. sh benchmarks/gpu_round.sh /root/data stacked     (issue 5: stacked seeds with and without CUDA graphs)
 #   5. sh benchmarks/gpu_round.sh /root/data campaign cifar10-noaug   (issue 6; repeat the call to go on: the sweep
 #      resumes from results-gpu/, which stays on the machine while it is warm; every call returns a copy in $OUT)
-#   Later sessions: campaign cifar10-aug, cifar10-optimizers, cifar10-push (the <= 100k push: 200 epochs, 2-3
-#   calls) and fashion-mnist, whose 30 MB of data travel in one call: after split-for-transfer (which empties
-#   .transfer/), `mkdir -p .transfer/fmnist && cp /usr/share/datasets/fashion-mnist/* .transfer/fmnist/`; carry
-#   .transfer/fmnist and run `mkdir -p /root/data/fashion-mnist && cp .transfer/fmnist/* /root/data/fashion-mnist/`.
+#   Later sessions: campaign cifar10-aug, cifar10-transformers (ViT and CCT with AdamW), cifar10-optimizers,
+#   cifar10-push (the <= 100k push: 200 epochs, 2-3 calls) and fashion-mnist, whose 30 MB of data travel in one
+#   call: after split-for-transfer (which empties .transfer/),
+#   `mkdir -p .transfer/fmnist && cp /usr/share/datasets/fashion-mnist/* .transfer/fmnist/`; carry .transfer/fmnist
+#   and run `mkdir -p /root/data/fashion-mnist && cp .transfer/fmnist/* /root/data/fashion-mnist/`.
 # Each phase writes its figures under $OUT/<phase>/ (the files that come back).
 set -u
 DATA=${1:-/root/data}
