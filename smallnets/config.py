@@ -7,10 +7,12 @@ is not part of the config: replicates of one experiment share its hash.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import numbers
 import re
+import typing
 from dataclasses import dataclass
 from typing import Any
 
@@ -83,22 +85,21 @@ class TrainConfig:
     def _coerce_numbers(self):
         # A config file may spell 3.0 as 3 (or 30 as 30.0): the same config must get the same hash, and a string or
         # a fraction must fail here with the field's name, not as a TypeError deep in training.
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if value is None or f.name not in _NUMBER_FIELDS:
+        for name, kind in _number_fields().items():
+            value = getattr(self, name)
+            if value is None:
                 continue
-            kind = _NUMBER_FIELDS[f.name]
             if kind is bool:
                 if not isinstance(value, bool):
-                    raise SmallnetsError(f"config field {f.name} must be true or false, got {value!r}")
+                    raise SmallnetsError(f"config field {name} must be true or false, got {value!r}")
             elif isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise SmallnetsError(f"config field {f.name} must be a number, got {value!r}")
+                raise SmallnetsError(f"config field {name} must be a number, got {value!r}")
             elif kind is float:
-                object.__setattr__(self, f.name, float(value))
+                object.__setattr__(self, name, float(value))
             elif isinstance(value, numbers.Integral) or float(value).is_integer():
-                object.__setattr__(self, f.name, int(value))
+                object.__setattr__(self, name, int(value))
             else:
-                raise SmallnetsError(f"config field {f.name} must be a whole number, got {value!r}")
+                raise SmallnetsError(f"config field {name} must be a whole number, got {value!r}")
 
     @property
     def knob_dict(self) -> dict:
@@ -143,9 +144,15 @@ class TrainConfig:
         return hashlib.sha256(json.dumps(nd, sort_keys=True).encode()).hexdigest()[:12]
 
 
-_NUMBER_FIELDS = {"budget": int, "lr": float, "momentum": float, "nesterov": bool, "weight_decay": float,
-                  "decay_all": bool, "epochs": int, "batch_size": int, "warmup_epochs": float,
-                  "label_smoothing": float, "ema_decay": float, "augment": bool, "val_size": int, "train_limit": int}
+@functools.cache
+def _number_fields() -> dict[str, type]:
+    """TrainConfig's bool, int and float fields (optional or not), read from its annotations."""
+    kinds = {}
+    for name, hint in typing.get_type_hints(TrainConfig).items():
+        for kind in (bool, int, float):
+            if hint == kind or hint == kind | None:
+                kinds[name] = kind
+    return kinds
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmM]?)\s*$")
 
