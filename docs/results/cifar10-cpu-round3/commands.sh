@@ -5,7 +5,8 @@
 #      from its epoch-6 checkpoint (its trial is marked "failed and re-run" in the study: the killed worker's);
 #   2. seeds 1 and 2 for the no-augmentation front's 1-seed point (resnet 97,414, the 100k budget);
 #   3. the push: resnet 50k with crop+flip for 30 epochs instead of 10 (sweeps/cifar10-cpu-round3-push.toml);
-#   4. seeds 1 and 2 for the augmentation track's front (resnet 24,736 and 49,943 at 10 epochs);
+#   4. seeds 1 and 2 for the augmentation track's front: resnet 24,736 at 10 epochs and, at 50k, step 3's 30-epoch
+#      config (it had become the front point on validation);
 #   5. the push at 100k: resnet 97,414 with crop+flip for 30 epochs (seed 0), then confirm gives it seeds 1 and 2;
 #   6. the exact-vs-JPEG gap of the fronts' runs, the report and the exports in this folder.
 # Every step skips what the results folder already holds, so the script also resumes after a stop.
