@@ -109,6 +109,29 @@ def database_url(location: str | os.PathLike) -> str:
     return f"sqlite:///{Path(text).expanduser()}"
 
 
+def lock_sqlite_transactions(engine: sa.Engine) -> sa.Engine:
+    """Make every SQLite transaction take the database's write lock when it begins (BEGIN IMMEDIATE).
+
+    Python's sqlite3 driver starts a transaction only at the first write, so a read-then-write ("is this trial still
+    WAITING? then it is mine") runs its read outside any transaction and two processes can both win; Optuna's
+    SELECT ... FOR UPDATE means nothing to SQLite. Two sweep workers did train the same queued trial that way (optuna
+    issue #4002). Taking the lock at BEGIN makes each transaction atomic; the busy timeout makes the others wait.
+    This is SQLAlchemy's documented recipe for pysqlite transactions."""
+    if engine.dialect.name != "sqlite":
+        return engine
+
+    @sa.event.listens_for(engine, "connect")
+    def _driver_leaves_transactions_to_us(dbapi_conn, _):
+        dbapi_conn.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin_immediate(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    engine.dispose()  # connections opened before the listeners (Optuna creates its tables at once) are not reused
+    return engine
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"timeout": 60})
@@ -117,7 +140,7 @@ def make_engine(url: str) -> sa.Engine:
         def _pragmas(conn, _):
             conn.execute("PRAGMA journal_mode = WAL")  # readers do not block the writer
             conn.execute("PRAGMA busy_timeout = 60000")
-        return engine
+        return lock_sqlite_transactions(engine)
     return sa.create_engine(url, pool_pre_ping=True)
 
 

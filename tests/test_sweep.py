@@ -257,6 +257,40 @@ def test_two_workers_share_postgres_without_duplicates(sample_dir, tmp_path, pos
     assert len(workers) == 2  # both did work
 
 
+POP_QUEUE = """
+import sys, time, optuna
+from smallnets.sweep import SweepSpec, make_storage
+url, queued, start_at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+study = optuna.load_study(study_name="pop", storage=make_storage(url, SweepSpec(name="pop", datasets=("cifar10_sample",))))
+time.sleep(max(0.0, start_at - time.time()))  # every process asks at the same moment
+popped = []
+while (trial := study.ask()).number < queued:  # past the queue, ask() makes a new trial: the queue is empty
+    popped.append(trial.number)
+print(" ".join(map(str, popped)))
+"""
+
+
+def test_queued_trials_go_to_one_worker_each_on_sqlite(tmp_path):
+    """Four processes pop one SQLite queue at once: each queued trial goes to exactly one of them (Python's sqlite3
+    began transactions only at the first write, so two could read WAITING and both take the trial)."""
+    from smallnets.sweep import make_storage
+    url = f"sqlite:///{tmp_path / 'queue.sqlite'}"
+    spec = SweepSpec(name="pop", datasets=("cifar10_sample",))
+    study = optuna.create_study(study_name="pop", storage=make_storage(url, spec))
+    queued = 60
+    for i in range(queued):
+        study.enqueue_trial({"i": i})
+    start_at = time.time() + 3
+    procs = [subprocess.Popen([sys.executable, "-c", POP_QUEUE, url, str(queued), str(start_at)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    popped = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+        popped += [int(n) for n in out.split()]
+    assert sorted(popped) == list(range(queued)), Counter(popped).most_common(3)
+
+
 def test_concurrent_executor_two_workers_on_cpu(sample_dir, tmp_path, capsys):
     """`--workers 2` runs two worker processes on one study; each point is trained once, by one of them."""
     from smallnets.cli import main
