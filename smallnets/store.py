@@ -84,7 +84,11 @@ def environment() -> dict:
     from . import __version__
     env = {"smallnets": __version__, "torch": torch.__version__, "numpy": numpy.__version__,
            "python": platform.python_version(), "platform": platform.platform(), "git_rev": None, "git_dirty": None,
-           "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None}
+           "cuda_device": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
+           # A CPU run's images/s depends on its threads and on what else the cores were doing; say both, so two
+           # runs' speeds are compared knowingly (the load is the 1-minute average when the run was recorded).
+           "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
+           "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
     here = Path(__file__).resolve().parent
     try:
         env["git_rev"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,

@@ -76,6 +76,8 @@ def test_not_a_database(tmp_path):
 def test_environment_has_versions():
     env = environment()
     assert env["torch"] and env["numpy"] and env["python"]
+    import torch
+    assert env["torch_threads"] == torch.get_num_threads() >= 1 and env["cpu_count"] >= 1 and env["load_avg_1m"] >= 0
 
 
 def test_many_stores_created_at_once(tmp_path):
