@@ -80,27 +80,36 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
 
 def plot_optimizers(summaries: list[ConfigSummary], title: str):
     """Best config of each optimizer at each budget (chosen on validation as in optimizer_table), its test
-    accuracy."""
-    by = {key: {opt: scored[chosen_rate(scored)][1] for opt, scored in by_opt.items()}
-          for key, by_opt in optimizer_rates(summaries).items()}
+    accuracy. Each bar says how many seeds it rests on and how many rates were tried for it: a one-rate bar is an
+    untuned default, not an equal-effort comparison, and a one-seed bar has no error bar (no spread measured)."""
+    rates = optimizer_rates(summaries)
+    by = {key: {opt: (scored[chosen_rate(scored)][1], len(scored)) for opt, scored in by_opt.items()}
+          for key, by_opt in rates.items()}
     groups = list(by)
     if not groups:
         return None
     optimizers = sorted({o for k in groups for o in by[k]})
-    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups)), 4.5))
+    fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(groups)), 4.8))
     width = 0.8 / len(optimizers)
     for j, opt in enumerate(optimizers):
-        xs = [i + j * width for i, k in enumerate(groups) if opt in by[k]]
-        ys = [100 * by[k][opt].test_mean for k in groups if opt in by[k]]
-        es = [100 * by[k][opt].test_std for k in groups if opt in by[k]]
+        here = [(i, by[k][opt]) for i, k in enumerate(groups) if opt in by[k]]
+        xs = [i + j * width for i, _ in here]
+        ys = [100 * s.test_mean for _, (s, _) in here]
+        es = [100 * s.test_std if len(s.test) > 1 else float("nan") for _, (s, _) in here]
         ax.bar(xs, ys, width, yerr=es, capsize=2, label=opt)
+        for x, y, e, (_, (s, tried)) in zip(xs, ys, es, here):
+            ax.text(x, y + (0 if e != e else e) + 0.3, f"{len(s.test)}s\n{tried}lr", ha="center", va="bottom",
+                    fontsize=6)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))])
     ax.set_xticklabels([f"{f}\n{format_count(b)}" for b, f in groups], fontsize=8)
-    lo = min(100 * s.test_mean for k in groups for s in by[k].values())
-    ax.set_ylim(max(0, lo - 10), None)
+    lo = min(100 * s.test_mean for k in groups for s, _ in by[k].values())
+    hi = max(100 * (s.test_mean + s.test_std) for k in groups for s, _ in by[k].values())
+    ax.set_ylim(max(0, lo - 10), min(100, hi + 4))
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    fig.text(0.01, 0.01, "above each bar: seeds behind it (s), learning rates tried (lr); "
+             "no error bar where one seed", fontsize=7)
     return fig
 
 
