@@ -82,9 +82,8 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
     """Best config of each optimizer at each budget (chosen on validation as in optimizer_table), its test
     accuracy. Each bar says how many seeds it rests on and how many rates were tried for it: a one-rate bar is an
     untuned default, not an equal-effort comparison, and a one-seed bar has no error bar (no spread measured)."""
-    rates = optimizer_rates(summaries)
     by = {key: {opt: (scored[chosen_rate(scored)][1], len(scored)) for opt, scored in by_opt.items()}
-          for key, by_opt in rates.items()}
+          for key, by_opt in optimizer_rates(summaries).items()}
     groups = list(by)
     if not groups:
         return None
@@ -95,11 +94,10 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
         here = [(i, by[k][opt]) for i, k in enumerate(groups) if opt in by[k]]
         xs = [i + j * width for i, _ in here]
         ys = [100 * s.test_mean for _, (s, _) in here]
-        es = [100 * s.test_std if len(s.test) > 1 else float("nan") for _, (s, _) in here]
-        ax.bar(xs, ys, width, yerr=es, capsize=2, label=opt)
+        es = [100 * s.test_std if len(s.test) > 1 else 0.0 for _, (s, _) in here]
+        ax.bar(xs, ys, width, yerr=[e or float("nan") for e in es], capsize=2, label=opt)  # nan: no bar, no caps
         for x, y, e, (_, (s, tried)) in zip(xs, ys, es, here):
-            ax.text(x, y + (0 if e != e else e) + 0.3, f"{len(s.test)}s\n{tried}lr", ha="center", va="bottom",
-                    fontsize=6)
+            ax.text(x, y + e + 0.3, f"{len(s.test)}s\n{tried}lr", ha="center", va="bottom", fontsize=6)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))])
     ax.set_xticklabels([f"{f}\n{format_count(b)}" for b, f in groups], fontsize=8)
     lo = min(100 * s.test_mean for k in groups for s, _ in by[k].values())

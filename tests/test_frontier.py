@@ -1,4 +1,5 @@
 import json
+import math
 from html.parser import HTMLParser
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from smallnets.errors import SmallnetsError
 from smallnets.frontier import (best_under, frontier, literature, parse_accuracy, pareto_front, smallest_reaching,
                                 summarize)
-from smallnets.report import build_report
+from smallnets.report import build_report, plot_optimizers
 from smallnets.store import RunStore
 
 from .test_store import fake_result
@@ -137,11 +138,9 @@ def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_
     md = paths["markdown"].read_text()
     assert "Learning rate per optimizer" in md and "| 10k | resnet | sgdm | 0.01, 0.03, 0.1 | 0.03 |" in md
     assert (tmp_path / "out" / "cifar10_sample" / "lrs_noaug.png").is_file()
-    from smallnets.report import plot_optimizers
     fig = plot_optimizers(summarize(rows), "t")
     ax = fig.axes[0]
     assert sorted(t.get_text() for t in ax.texts) == ["1s\n2lr", "3s\n3lr"]  # adam: 1 seed, 2 rates; sgdm: 3, 3
-    import math
     caps = [y for line in ax.lines for y in line.get_ydata() if not math.isnan(y)]
     assert len(caps) == 2  # the two caps of sgdm's error bar; adam's one seed draws none
 

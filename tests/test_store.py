@@ -4,6 +4,7 @@ import json
 import sqlite3
 
 import pytest
+import torch
 
 from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
@@ -76,7 +77,6 @@ def test_not_a_database(tmp_path):
 def test_environment_has_versions():
     env = environment()
     assert env["torch"] and env["numpy"] and env["python"]
-    import torch
     assert env["torch_threads"] == torch.get_num_threads() >= 1 and env["cpu_count"] >= 1 and env["load_avg_1m"] >= 0
 
 
