@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--format", default="table", choices=("table", "csv", "json"))
     r.add_argument("--all-columns", action="store_true", help="export every column (with --format csv/json)")
     r.add_argument("--output", help="write to this file instead of stdout")
+    r.add_argument("--import", dest="import_file", metavar="RUNS_JSON",
+                   help="add the runs of an export (--format json --all-columns) to the results database, e.g. to "
+                        "rebuild a results folder from a committed runs.json; ids are kept where free")
     _add_results(r)
 
     sw = sub.add_parser("sweep", help="run (or join) a sweep: grid or multi-objective search, resumable")
@@ -405,6 +408,8 @@ def cmd_models(args) -> int:
 
 def cmd_runs(args) -> int:
     from .store import SUMMARY_COLUMNS, RunStore, export_rows
+    if args.import_file:
+        return _import_runs(args)
     path = _existing_storage(args)
     with RunStore(path) as store:
         rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status=args.status,
@@ -429,6 +434,25 @@ def cmd_runs(args) -> int:
         print(f"wrote {len(rows)} run(s) to {args.output}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _import_runs(args) -> int:
+    from .store import RunStore
+    source = Path(args.import_file)
+    try:
+        rows = json.loads(source.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise SmallnetsError(f"{source}: not a readable JSON export of runs ({type(e).__name__}: {e})") from None
+    if not isinstance(rows, list):
+        raise SmallnetsError(f"{source}: expected a JSON list of runs (smallnets runs --format json --all-columns)")
+    path = _storage(args)
+    if "://" not in path:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with RunStore(path) as store:
+        counts = store.import_rows(rows, source=str(source))
+    print(f"{source}: {counts['added']} run(s) added to {path} ({counts['renumbered']} under a new id), "
+          f"{counts['present']} already there; their model files are not part of an export")
     return 0
 
 
@@ -607,13 +631,22 @@ def cmd_jpeg_gap(args) -> int:
     if jpeg.source.official:
         raise SmallnetsError("cifar10 here is the official data, not the JPEG copy: there is no gap to measure")
     x_exact, x_jpeg, y = exact_vs_jpeg_test_pairs(sample, jpeg)
+    run_dirs = {r["id"]: run_dir_for(_results_dir(args), TrainConfig.from_dict(json.loads(r["config_json"])), r["seed"])
+                for r in chosen}
+    missing = [r for r in chosen if not (run_dirs[r["id"]] / "model.pt").is_file()]
+    if missing and (args.runs or len(missing) == len(chosen)):
+        r = missing[0]
+        raise SmallnetsError(f"run {r['id']}: no saved model at {run_dirs[r['id']] / 'model.pt'}"
+                             f"{' (nor for any other front run)' if len(missing) > 1 else ''}")
+    # A front that holds runs imported from an export (no model files) is measured where its models are here;
+    # the others are named, not silently left out of the mean.
+    skipped = [f"run {r['id']} ({r['model']}, {r['params_total']:,} params, seed {r['seed']}): no saved model at "
+               f"{run_dirs[r['id']] / 'model.pt'}, not measured" for r in missing]
     out = []
     for r in chosen:
-        cfg = TrainConfig.from_dict(json.loads(r["config_json"]))
-        run_dir = run_dir_for(_results_dir(args), cfg, r["seed"])
-        if not (run_dir / "model.pt").is_file():
-            raise SmallnetsError(f"run {r['id']}: no saved model at {run_dir / 'model.pt'}")
-        model = load_trained_model(run_dir, str(device))
+        if r in missing:
+            continue
+        model = load_trained_model(run_dirs[r["id"]], str(device))
         exact, on_jpeg = (correct_per_image(model, DeviceBatches(x, y, jpeg.spec, batch_size=1000, device=device),
                                             device) for x in (x_exact, x_jpeg))
         # The same 1,000 images on both sides: what differs is only the images that flip, counted each way.
@@ -622,6 +655,8 @@ def cmd_jpeg_gap(args) -> int:
                     "jpeg_acc": on_jpeg.float().mean().item(),
                     "exact_minus_jpeg": (exact.float() - on_jpeg.float()).mean().item(),
                     "right_only_exact": int((exact & ~on_jpeg).sum()), "right_only_jpeg": int((on_jpeg & ~exact).sum())})
+    for line in skipped:
+        print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
@@ -634,7 +669,8 @@ def cmd_jpeg_gap(args) -> int:
               f"{o['right_only_exact']}, only on JPEG {o['right_only_jpeg']})")
     diffs = [100 * o["exact_minus_jpeg"] for o in out]
     spread = f" +- {statistics.stdev(diffs):.2f} (std over runs)" if len(diffs) > 1 else ""
-    print(f"mean difference over {len(out)} run(s): {statistics.fmean(diffs):+.2f} points{spread}")
+    left_out = f"; {len(skipped)} front run(s) without a saved model not measured" if skipped else ""
+    print(f"mean difference over {len(out)} run(s): {statistics.fmean(diffs):+.2f} points{spread}{left_out}")
     return 0
 
 

@@ -221,6 +221,54 @@ class RunStore:
                 conn.execute(EPOCHS.insert(), epochs)
         return run_id
 
+    def import_rows(self, rows: list[dict], source: str = "the import") -> dict:
+        """Put exported runs (`smallnets runs --format json --all-columns`) back into this database, so a results
+        folder can be rebuilt from committed exports and later rounds add to it. A run keeps its exported id where
+        that id is free (reports and notes cite ids) and gets a new one where another run holds it; a run already
+        here with the same result is left as it is; one here with a different result for the same config and seed
+        stops the import before anything is written. Returns counts: added, present, renumbered."""
+        needed = set(RUNS.c.keys()) - {"id", "error"}
+        columns = set(self.columns())
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict) or needed - set(row):
+                missing = sorted(needed - set(row)) if isinstance(row, dict) else ["(not an object)"]
+                raise SmallnetsError(f"{source}: run {i} lacks {', '.join(missing[:5])}"
+                                     f"{' ...' if len(missing) > 5 else ''}; expected an export made with "
+                                     "`smallnets runs --format json --all-columns`")
+        counts = {"added": 0, "present": 0, "renumbered": 0}
+        with self.engine.begin() as conn:
+            taken = {r.id: (r.config_hash, r.seed) for r in conn.execute(sa.select(RUNS.c.id, RUNS.c.config_hash,
+                                                                                     RUNS.c.seed))}
+            here = {(r.config_hash, r.seed): r.result_json
+                    for r in conn.execute(sa.select(RUNS.c.config_hash, RUNS.c.seed, RUNS.c.result_json))}
+            for row in rows:
+                key = (row["config_hash"], row["seed"])
+                if key in here:
+                    if here[key] != row["result_json"]:
+                        raise SmallnetsError(f"{source}: run {row.get('id')} ({row['model']}, config "
+                                             f"{row['config_hash']}, seed {row['seed']}) is already in the database "
+                                             "with a different result; nothing was imported")
+                    counts["present"] += 1
+                    continue
+                values = {k: v for k, v in row.items() if k in columns}
+                if values.get("id") is None or values["id"] in taken:
+                    values.pop("id", None)
+                    counts["renumbered"] += 1
+                run_id = conn.execute(RUNS.insert().values(**values)).inserted_primary_key[0]
+                taken[run_id], here[key] = key, row["result_json"]
+                history = json.loads(row["result_json"]).get("history") or []
+                epochs = [{"run_id": run_id, **{c: h.get(c) for c in EPOCHS.c.keys() if c != "run_id"}}
+                          for h in history]
+                if epochs:
+                    conn.execute(EPOCHS.insert(), epochs)
+                counts["added"] += 1
+            if conn.dialect.name == "postgresql" and counts["added"]:
+                # Rows inserted with their own ids leave the id sequence behind; the next recorded run would
+                # collide with them.
+                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('runs', 'id'), "
+                                     "(SELECT MAX(id) FROM runs))"))
+        return counts
+
     def has_run(self, config_hash: str, seed: int) -> bool:
         return bool(self.runs(config_hash=config_hash, seed=seed))
 

@@ -5,6 +5,9 @@ import sys
 import pytest
 
 from smallnets.cli import main
+from smallnets.config import TrainConfig
+from smallnets.store import RunStore
+from smallnets.train import run_dir_for
 
 
 @pytest.mark.parametrize("argv,needle", [
@@ -19,6 +22,8 @@ from smallnets.cli import main
     (["measure", "--model", "resnet", "--knob", "depth"], "knob 'depth' must look like name=value"),
     (["runs", "--results", "/nonexistent"], "no results database at /nonexistent/results.sqlite"),
     (["models", "--pattern", "zzz*"], "no model family matches 'zzz*'"),
+    (["runs", "--import", "/nonexistent.json", "--storage", "sqlite:///:memory:"],
+     "/nonexistent.json: not a readable JSON export of runs"),
 ])
 def test_bad_input_is_one_line_and_exit_2(argv, needle, capsys):
     try:
@@ -97,8 +102,21 @@ def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
                  "--train-limit", "2000", "--val-size", "500", "--device", "cpu", "--augment", *res]) == 0
     capsys.readouterr()
     assert main(["jpeg-gap", *res, "--json"]) == 0
-    assert sorted(r["augment"] for r in json.loads(capsys.readouterr().out)) == [False, True]
+    both = json.loads(capsys.readouterr().out)
+    assert sorted(r["augment"] for r in both) == [False, True]
     assert main(["jpeg-gap", *res, "--runs", "99"]) == 2
+    # A front run whose model file is not here (one imported from an export) is named and left out of the mean.
+    aug_id = next(r["run_id"] for r in both if r["augment"])
+    with RunStore(tmp_path / "results.sqlite") as store:
+        (aug,) = store.runs(id=aug_id)
+    (run_dir_for(tmp_path, TrainConfig.from_dict(json.loads(aug["config_json"])), aug["seed"]) / "model.pt").unlink()
+    capsys.readouterr()
+    assert main(["jpeg-gap", *res]) == 0
+    out, err = capsys.readouterr()
+    assert f"run {aug_id} (shallow_cnn" in err and "not measured" in err
+    assert "mean difference over 1 run(s)" in out and "1 front run(s) without a saved model not measured" in out
+    assert main(["jpeg-gap", *res, "--runs", str(aug_id)]) == 2
+    assert f"run {aug_id}: no saved model at" in capsys.readouterr().err
 
 
 def test_diverged_run_via_cli(sample_dir, tmp_path, capsys):

@@ -110,3 +110,63 @@ def test_a_run_read_back_from_its_folder_keeps_its_record(sample, tmp_path):
         again = store.record(train_run(config, 0, run_dir_for(tmp_path, config, 0), options, dataset=sample),
                              env={"elsewhere": True})
         assert again == first and store.runs() == [before]
+
+
+def _export(store) -> list[dict]:
+    return json.loads(export_rows(store.runs(), "json"))
+
+
+def test_import_rebuilds_a_database_from_its_export(tmp_path):
+    """A results folder rebuilt from a committed runs.json holds the same records under the same ids, with their
+    epochs, and later runs land after them."""
+    with RunStore(tmp_path / "a.sqlite") as a:
+        for seed in range(3):
+            a.record(fake_result(seed=seed, test_acc=0.5 + seed / 10, epochs=seed + 1))
+        with a.engine.begin() as conn:  # a gap in the ids, as a deleted run leaves
+            conn.exec_driver_sql("DELETE FROM epochs WHERE run_id = 2")
+            conn.exec_driver_sql("DELETE FROM runs WHERE id = 2")
+        exported = _export(a)
+        epochs = {r["id"]: a.epochs(r["id"]) for r in exported}
+    with RunStore(tmp_path / "b.sqlite") as b:
+        assert b.import_rows(exported) == {"added": 2, "present": 0, "renumbered": 0}
+        assert _export(b) == exported and {r["id"]: b.epochs(r["id"]) for r in exported} == epochs
+        assert [r["id"] for r in exported] == [1, 3]
+        # Importing again adds nothing; a new run takes the next id, not one an imported run holds.
+        assert b.import_rows(exported) == {"added": 0, "present": 2, "renumbered": 0}
+        assert b.record(fake_result(seed=7)) == 4 and len(b.runs()) == 3
+
+
+def test_import_keeps_what_is_there(tmp_path):
+    with RunStore(tmp_path / "a.sqlite") as a:
+        a.record(fake_result(seed=0))
+        exported = _export(a)
+    with RunStore(tmp_path / "b.sqlite") as b:
+        b.record(fake_result(seed=5))  # holds id 1: the imported run gets a new id
+        assert b.import_rows(exported) == {"added": 1, "present": 0, "renumbered": 1}
+        assert [(r["id"], r["seed"]) for r in b.runs()] == [(1, 5), (2, 0)]
+    with RunStore(tmp_path / "c.sqlite") as c:
+        c.record(fake_result(seed=0, test_acc=0.9))  # the same config and seed with another result
+        before = _export(c)
+        with pytest.raises(SmallnetsError, match=r"seed 0\) is already in the database with a different result; "
+                                                 "nothing was imported"):
+            c.import_rows([dict(exported[0], seed=9, config_hash="f" * 32)] + exported)  # the new one first
+        assert _export(c) == before
+        with pytest.raises(SmallnetsError, match=r"x.json: run 0 lacks augment, budget, .* --all-columns`"):
+            c.import_rows([{"id": 1, "seed": 0}], source="x.json")
+
+
+def test_import_on_postgres_moves_the_id_sequence(tmp_path, postgres_url):
+    import sqlalchemy as sa
+    base = postgres_url.rsplit("/", 1)[0]
+    engine = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.exec_driver_sql("CREATE DATABASE imported")
+    engine.dispose()
+    with RunStore(tmp_path / "a.sqlite") as a:
+        for seed in range(3):
+            a.record(fake_result(seed=seed))
+        exported = _export(a)
+    with RunStore(f"{base}/imported") as pg:
+        assert pg.import_rows(exported)["added"] == 3
+        # Without moving the sequence past the imported ids, this insert would take id 1 and fail.
+        assert pg.record(fake_result(seed=3)) == 4
