@@ -136,14 +136,19 @@ def lock_sqlite_transactions(engine: sa.Engine) -> sa.Engine:
     return engine
 
 
+# How long an SQLite connection waits for another's write lock before failing; the runs table and the Optuna study
+# (which builds its own engine) use the same wait.
+SQLITE_BUSY_TIMEOUT_S = 60
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(conn, _):
             conn.execute("PRAGMA journal_mode = WAL")  # readers do not block the writer
-            conn.execute("PRAGMA busy_timeout = 60000")
+            conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_S * 1000}")
         return lock_sqlite_transactions(engine)
     return sa.create_engine(url, pool_pre_ping=True)
 

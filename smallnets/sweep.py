@@ -43,7 +43,7 @@ from .data import SPECS, load_dataset
 from .errors import SmallnetsError
 from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, summarize, tracks
 from .models import get_family, list_models
-from .store import RunStore, database_url, lock_sqlite_transactions
+from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
 from .train import RunOptions
 
@@ -195,7 +195,7 @@ def make_storage(url: str, spec: SweepSpec) -> optuna.storages.RDBStorage:
         storage = optuna.storages.RDBStorage(
             url, heartbeat_interval=spec.heartbeat_interval, grace_period=spec.grace_period,
             heartbeat_stale_trial_callback=RetryStaleTrial(max_retry=spec.max_retry),
-            engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None)
+            engine_kwargs={"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}} if url.startswith("sqlite") else None)
     lock_sqlite_transactions(storage.engine)  # else two workers can pop the same queued trial from an SQLite file
     return storage
 
