@@ -66,6 +66,17 @@ def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     assert main(["runs", "--storage", str(shared), "--format", "json"]) == 0
     assert [r["seed"] for r in json.loads(capsys.readouterr().out)] == [1]
     assert main(["runs", "--results", str(results)]) == 0 and "1 run(s)" in capsys.readouterr().out
+    # An all-columns export rebuilds the database elsewhere: the same rows, and a second import adds nothing.
+    export = tmp_path / "runs.json"
+    assert main(["runs", "--results", str(results), "--format", "json", "--all-columns", "--output", str(export)]) == 0
+    rebuilt = ["--results", str(tmp_path / "rebuilt")]
+    assert main(["runs", "--import", str(export), *rebuilt]) == 0
+    assert "1 run(s) added" in capsys.readouterr().out
+    assert main(["runs", "--import", str(export), *rebuilt]) == 0
+    again = capsys.readouterr().out
+    assert "0 run(s) added" in again and "1 already there" in again
+    assert main(["runs", *rebuilt, "--format", "json", "--all-columns"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(export.read_text())
 
 
 def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):
