@@ -643,8 +643,9 @@ def cmd_jpeg_gap(args) -> int:
     skipped = [f"run {r['id']} ({r['model']}, {r['params_total']:,} params, seed {r['seed']}): no saved model at "
                f"{run_dirs[r['id']] / 'model.pt'}, not measured" for r in missing]
     out = []
+    not_here = {r["id"] for r in missing}
     for r in chosen:
-        if r in missing:
+        if r["id"] in not_here:
             continue
         model = load_trained_model(run_dirs[r["id"]], str(device))
         exact, on_jpeg = (correct_per_image(model, DeviceBatches(x, y, jpeg.spec, batch_size=1000, device=device),
