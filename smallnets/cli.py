@@ -447,9 +447,7 @@ def _import_runs(args) -> int:
     if not isinstance(rows, list):
         raise SmallnetsError(f"{source}: expected a JSON list of runs (smallnets runs --format json --all-columns)")
     path = _storage(args)
-    if "://" not in path:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with RunStore(path) as store:
+    with RunStore(path) as store:  # an SQLite file's folder is created with it (store.database_url)
         counts = store.import_rows(rows, source=str(source))
     print(f"{source}: {counts['added']} run(s) added to {path} ({counts['renumbered']} under a new id), "
           f"{counts['present']} already there; their model files are not part of an export")

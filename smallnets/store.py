@@ -69,6 +69,7 @@ EPOCHS = sa.Table(
     *(sa.Column(c, sa.Float) for c in ("train_loss", "train_acc", "val_loss", "val_acc", "lr", "epoch_time_s",
                                          "images_per_s")),
 )
+EPOCH_FIELDS = tuple(c for c in EPOCHS.c.keys() if c != "run_id")  # what each entry of a run's history gives
 
 # Columns shown and exported by default, in order.
 SUMMARY_COLUMNS = ("id", "config_hash", "seed", "status", "dataset", "model", "method", "optimizer", "augment",
@@ -219,9 +220,7 @@ class RunStore:
                 conn.execute(RUNS.delete().where(RUNS.c.id.in_(ids)))
                 row["id"] = ids[0]  # a replaced run keeps its id
             run_id = conn.execute(RUNS.insert().values(**row)).inserted_primary_key[0]
-            epochs = [{"run_id": run_id, **{c: h[c] for c in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc",
-                                                               "lr", "epoch_time_s", "images_per_s")}}
-                      for h in result.history]
+            epochs = [{"run_id": run_id, **{c: h[c] for c in EPOCH_FIELDS}} for h in result.history]
             if epochs:
                 conn.execute(EPOCHS.insert(), epochs)
         return run_id
@@ -242,10 +241,9 @@ class RunStore:
                                      "`smallnets runs --format json --all-columns`")
         counts = {"added": 0, "present": 0, "renumbered": 0}
         with self.engine.begin() as conn:
-            taken = {r.id: (r.config_hash, r.seed) for r in conn.execute(sa.select(RUNS.c.id, RUNS.c.config_hash,
-                                                                                     RUNS.c.seed))}
-            here = {(r.config_hash, r.seed): r.result_json
-                    for r in conn.execute(sa.select(RUNS.c.config_hash, RUNS.c.seed, RUNS.c.result_json))}
+            existing = conn.execute(sa.select(RUNS.c.id, RUNS.c.config_hash, RUNS.c.seed, RUNS.c.result_json)).all()
+            taken = {r.id for r in existing}
+            here = {(r.config_hash, r.seed): r.result_json for r in existing}
             for row in rows:
                 key = (row["config_hash"], row["seed"])
                 if key in here:
@@ -260,10 +258,10 @@ class RunStore:
                     values.pop("id", None)
                     counts["renumbered"] += 1
                 run_id = conn.execute(RUNS.insert().values(**values)).inserted_primary_key[0]
-                taken[run_id], here[key] = key, row["result_json"]
+                taken.add(run_id)
+                here[key] = row["result_json"]
                 history = json.loads(row["result_json"]).get("history") or []
-                epochs = [{"run_id": run_id, **{c: h.get(c) for c in EPOCHS.c.keys() if c != "run_id"}}
-                          for h in history]
+                epochs = [{"run_id": run_id, **{c: h.get(c) for c in EPOCH_FIELDS}} for h in history]
                 if epochs:
                     conn.execute(EPOCHS.insert(), epochs)
                 counts["added"] += 1
