@@ -156,6 +156,9 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                     help="a training setting for every run, e.g. --set batch_size=256 (repeatable)")
     sw.add_argument("--max-trials", type=int, help="stop this worker after this many trials")
+    sw.add_argument("--dry-run", action="store_true",
+                    help="grid mode: list every point with its model's parameters and MACs, and whether the study "
+                         "has done it; train and write nothing")
     sw.add_argument("--workers", default="auto",
                     help="trials at once on this machine: a number, or auto (several on a GPU for small models, "
                          "1 on a CPU)")
@@ -495,6 +498,8 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     if not raw.get("name"):
         raise SmallnetsError("a sweep needs a name: --name NAME or 'name' in the sweep file")
     spec = spec_from_dict(raw, "sweep")
+    if args.dry_run:
+        return _print_plan(spec, _storage(args))
     if args.workers == "auto":
         from .sweep import choose_workers
         workers = choose_workers(spec, args.device)
@@ -510,8 +515,8 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
         argv = sys.argv[2:] if argv_in is None else argv_in
         counts = run_concurrent(_strip_workers(argv), workers, spec, _storage(args),
                                 _results_dir(args) / "sweep-logs", args.threads)
-        print(f"sweep {spec.name}: {counts['done']} done, {counts['failed']} failed and re-run, "
-              f"{counts['duplicate']} skipped")
+        print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), {counts['failed']} "
+              f"failed and re-run, {counts['duplicate']} skipped")
         return 0
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
@@ -520,9 +525,28 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
         counts = worker.run(max_trials=args.max_trials)
     finally:
         worker.close()
-    print(f"sweep {spec.name}: {counts['done']} done, {counts['running']} running elsewhere, "
-          f"{counts['waiting']} waiting, {counts['failed']} failed and re-run, {counts['duplicate']} skipped")
+    print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), {counts['running']} "
+          f"running elsewhere, {counts['waiting']} waiting, {counts['failed']} failed and re-run, "
+          f"{counts['duplicate']} skipped")
     print(f"results: {_storage(args)}; see `smallnets frontier` and `smallnets report`")
+    return 0
+
+
+def _print_plan(spec, storage: str) -> int:
+    from .measure import format_count
+    from .sweep import plan_sweep
+    exists, plan = plan_sweep(spec, storage)
+    done = sum(p.state == "done" for p in plan)
+    print(f"sweep {spec.name}: " + (f"study in {storage}, {done} of {len(plan)} point(s) done" if exists
+                                     else f"no study yet in {storage}"))
+    print(f"  {'state':<10} {'runs':>4} {'params':>10} {'MACs/img':>9}  point")
+    for p in plan:
+        size = (f"{p.params:>10,} {format_count(p.macs):>9}" if p.params is not None else f"{'-':>10} {'-':>9}")
+        print(f"  {p.state:<10} {p.runs:>4} {size}  {p.key}" + (f": {p.why}" if p.why else ""))
+    to_train = sum(p.runs for p in plan if p.state == "to train")
+    infeasible = sum(p.state == "infeasible" for p in plan)
+    print(f"{len(plan)} point(s), {sum(p.runs for p in plan)} run(s): {to_train} run(s) to train"
+          + (f"; {infeasible} point(s) infeasible, which the sweep skips" if infeasible else ""))
     return 0
 
 

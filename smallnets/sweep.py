@@ -45,7 +45,7 @@ from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, 
 from .models import get_family, list_models
 from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
-from .train import RunOptions
+from .train import RunOptions, fitted_knobs
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -219,18 +219,15 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = make_storage(url, spec)
     directions = ["maximize"] if spec.mode == "grid" else ["maximize", "minimize"]
-    mine = json.dumps(dataclasses.asdict(spec), sort_keys=True, default=list)
     try:
         study = optuna.create_study(study_name=spec.name, storage=storage, directions=directions,
                                     sampler=_sampler(spec))
-        study.set_user_attr("spec", mine)
+        study.set_user_attr("spec", _spec_json(spec))
         creator = True
     except optuna.exceptions.DuplicatedStudyError:
         study = optuna.load_study(study_name=spec.name, storage=storage, sampler=_sampler(spec))
         creator = False
-    stored = study.user_attrs.get("spec")
-    if stored is not None and not _same_spec(json.loads(stored), json.loads(mine)):
-        raise SmallnetsError(f"study '{spec.name}' already exists with a different sweep; use another name")
+    _check_same_spec(study, spec)
     if spec.mode == "grid":
         deadline = time.time() + (0 if creator else wait_for_creator_s)
         while not study.user_attrs.get("enqueued") and time.time() < deadline:
@@ -244,22 +241,40 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
     return study
 
 
+def _spec_json(spec: SweepSpec) -> str:
+    return json.dumps(dataclasses.asdict(spec), sort_keys=True, default=list)
+
+
+def _check_same_spec(study: optuna.Study, spec: SweepSpec) -> None:
+    stored = study.user_attrs.get("spec")
+    if stored is not None and not _same_spec(json.loads(stored), json.loads(_spec_json(spec))):
+        raise SmallnetsError(f"study '{spec.name}' already exists with a different sweep; use another name")
+
+
 def _same_spec(stored: dict, mine: dict) -> bool:
     """Equal, where a setting added to SweepSpec after the study was made counts as equal at its default."""
     defaults = json.loads(json.dumps(dataclasses.asdict(SweepSpec(name="-")), default=list))
     return all(stored.get(k, defaults.get(k)) == v for k, v in mine.items()) and set(stored) <= set(mine)
 
 
+def _is_infeasible(t: optuna.trial.FrozenTrial) -> bool:
+    return t.state == TrialState.PRUNED and str(t.user_attrs.get("status", "")).startswith("infeasible")
+
+
 def _is_done(t: optuna.trial.FrozenTrial) -> bool:
-    """Finished for good: completed, or pruned because its run diverged (re-running it would diverge again)."""
-    return t.state == TrialState.COMPLETE or (t.state == TrialState.PRUNED and t.user_attrs.get("status") == "diverged")
+    """Finished for good: completed, or pruned because its run diverged or its family cannot meet its budget
+    (re-running it would end the same way)."""
+    return (t.state == TrialState.COMPLETE or _is_infeasible(t)
+            or (t.state == TrialState.PRUNED and t.user_attrs.get("status") == "diverged"))
 
 
 def _counts(study: optuna.Study) -> dict:
-    c = {s: 0 for s in ("done", "running", "waiting", "failed", "duplicate")}
+    """Trials by state; "infeasible" (budget below the family's minimum) are also counted in "done"."""
+    c = {s: 0 for s in ("done", "infeasible", "running", "waiting", "failed", "duplicate")}
     for t in study.get_trials(deepcopy=False):
         if _is_done(t):
             c["done"] += 1
+            c["infeasible"] += _is_infeasible(t)
         elif t.state == TrialState.RUNNING:
             c["running"] += 1
         elif t.state == TrialState.WAITING:
@@ -345,6 +360,12 @@ class Worker:
         if other is not None:
             trial.set_user_attr("status", f"duplicate of trial {other}")
             raise optuna.TrialPruned(f"duplicate of trial {other}")
+        try:  # a grid over every family and budget may ask one for less than its smallest width: skip, don't fail
+            fitted_knobs(self.points[key][0][0])
+        except SmallnetsError as e:
+            trial.set_user_attr("status", f"infeasible: {e}")
+            self.log(f"sweep {self.spec.name}: skipped {key}: {e}")
+            raise optuna.TrialPruned(str(e)) from None
         return self._train(trial, self.points[key])
 
     def search_objective(self, trial: optuna.Trial) -> tuple[float, float]:
@@ -379,8 +400,9 @@ class Worker:
         if times and left:
             per = sum(times) / len(times) / max(1, c["running"] or 1)
             eta = f" | ETA {int(per * left // 60)}m{int(per * left % 60):02d}s"
-        return (f"sweep {self.spec.name}: {c['done']}/{total} done, {c['running']} running, {c['failed']} failed "
-                f"(re-run), {c['duplicate']} skipped | best so far (val) {best or '-'}{eta}")
+        infeasible = f" ({c['infeasible']} infeasible)" if c["infeasible"] else ""
+        return (f"sweep {self.spec.name}: {c['done']}/{total} done{infeasible}, {c['running']} running, "
+                f"{c['failed']} failed (re-run), {c['duplicate']} skipped | best so far (val) {best or '-'}{eta}")
 
     def run(self, max_trials: int | None = None) -> dict:
         """Work until the sweep is complete (or `max_trials` trials were run here); returns the final counts."""
@@ -463,6 +485,78 @@ def run_concurrent(argv: list[str], workers: int, spec: SweepSpec, storage_url: 
     if bad:
         raise SmallnetsError(f"worker(s) {bad} of sweep '{spec.name}' failed; see {log_dir}")
     return _counts(study)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Before a sweep: what it would train
+
+@dataclass(frozen=True)
+class PlannedPoint:
+    key: str  # the grid point, as the study names it
+    runs: int  # (config, seed) runs its trial trains
+    state: str  # done | to train | infeasible (the family cannot meet the budget: the sweep skips the point)
+    params: int | None = None
+    macs: int | None = None  # of one forward pass of one image
+    why: str = ""  # what makes it infeasible
+
+
+def _existing_study(spec: SweepSpec, location: str) -> optuna.Study | None:
+    """The sweep's study if the database already holds it; reads only, creates neither file nor tables."""
+    if "://" not in location:
+        path = Path(location).expanduser()
+        if not path.is_file():
+            return None
+        location = f"sqlite:///{path}"
+    import sqlalchemy as sa
+    engine = sa.create_engine(location)
+    try:
+        if not sa.inspect(engine).has_table("studies"):
+            return None
+    finally:
+        engine.dispose()
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    storage = optuna.storages.RDBStorage(location, skip_table_creation=True)
+    try:
+        study = optuna.load_study(study_name=spec.name, storage=storage)
+    except KeyError:
+        return None
+    _check_same_spec(study, spec)
+    return study
+
+
+def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]]:
+    """(whether the study exists, each grid point with its model's size and whether it is done), from the sweep
+    file and the database alone: nothing is trained, written or loaded but the models' shapes, built on the meta
+    device. A point whose budget its family cannot meet shows here rather than as a failed trial mid-sweep."""
+    import torch
+    from .measure import count_flops
+    from .models import create_model
+    if spec.mode != "grid":
+        raise SmallnetsError("a plan lists grid points; a search sweep chooses its trials as it goes")
+    study = _existing_study(spec, location)
+    done = {t.params.get("point") for t in study.get_trials(deepcopy=False) if _is_done(t)} if study else set()
+    sized: dict[tuple, tuple[int, int] | SmallnetsError] = {}
+    plan = []
+    for key, members in spec.grid().items():
+        config = members[0][0]  # a point's runs differ only in seed and learning rate: one model shape
+        kwargs = SPECS[config.dataset].model_kwargs
+        shape = (config.dataset, config.model, config.budget, config.knobs)
+        if shape not in sized:
+            try:
+                knobs = fitted_knobs(config)
+                with torch.device("meta"):
+                    model = create_model(config.model, **kwargs, **knobs)
+                size = kwargs["image_size"]
+                sized[shape] = (sum(p.numel() for p in model.parameters()),
+                                count_flops(model, (kwargs["in_channels"], size, size))["macs"])
+            except SmallnetsError as e:
+                sized[shape] = e
+        got = sized[shape]
+        if isinstance(got, SmallnetsError):
+            plan.append(PlannedPoint(key, len(members), "infeasible", why=str(got)))
+        else:
+            plan.append(PlannedPoint(key, len(members), "done" if key in done else "to train", *got))
+    return study is not None, plan
 
 
 # ----------------------------------------------------------------------------------------------------------------------

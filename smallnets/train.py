@@ -348,10 +348,16 @@ def prepare_run(config: TrainConfig, options: RunOptions, dataset: data_mod.Data
     if ds.spec.name != config.dataset:
         raise SmallnetsError(f"dataset given is {ds.spec.name}, config asks for {config.dataset}")
     splits = data_mod.make_splits(ds, config.val_size, train_limit=config.train_limit)
+    return device, channels_last, ds, splits, fitted_knobs(config)
+
+
+def fitted_knobs(config: TrainConfig) -> dict:
+    """The family knobs a config's model is built with, its width fitted to the budget; SmallnetsError where the
+    family cannot meet the budget."""
     knobs = config.knob_dict
     if config.budget is not None:
-        knobs = fit_budget(config.model, config.budget, **ds.spec.model_kwargs, **knobs).knobs
-    return device, channels_last, ds, splits, knobs
+        knobs = fit_budget(config.model, config.budget, **data_mod.get_spec(config.dataset).model_kwargs, **knobs).knobs
+    return knobs
 
 
 def finish_run(result: RunResult, eval_model: nn.Module, best: dict, splits: data_mod.Splits, options: RunOptions,

@@ -67,6 +67,25 @@ def test_grid_sweep_on_sqlite_end_to_end(sample_dir, tmp_path):
     again.close()
 
 
+def test_grid_skips_a_budget_its_family_cannot_meet(sample_dir, tmp_path):
+    """A grid over every family and budget can ask a family for less than its smallest width: that point is pruned
+    as infeasible (done for good, not failed) and the others train."""
+    spec = spec_from_dict({"name": "small", "datasets": ["cifar10_sample"], "families": ["mlp"],
+                           "budgets": [50, "4k"], "seeds": [0], "epochs": [1], "train": TINY_TRAIN})
+    lines = []
+    worker = Worker(spec, str(tmp_path / "results.sqlite"), tmp_path, RunOptions(progress="none",
+                                                                                 data_dir=str(sample_dir)),
+                    log=lines.append)
+    counts = worker.run()
+    worker.close()
+    assert (counts["done"], counts["infeasible"], counts["failed"]) == (2, 1, 0)
+    assert any("skipped cifar10_sample|mlp|50|" in line and "below the minimum of model 'mlp'" in line
+               for line in lines)
+    assert "2/2 done (1 infeasible)" in lines[-1]
+    with RunStore(tmp_path / "results.sqlite") as store:
+        assert [r["budget"] for r in store.runs()] == [4000]
+
+
 def _sweep_cmd(spec_path, storage, results, sample_dir):
     return [sys.executable, "-m", "smallnets.cli", "sweep", "--config", str(spec_path), "--storage", storage,
             "--results", str(results), "--data-dir", str(sample_dir), "--device", "cpu", "--threads", "1"]
@@ -312,6 +331,43 @@ def test_postgres_store_replaces_a_run_in_place(postgres_url):
         assert other > first
         rows = store.runs(config_hash=fake_result(epochs=3).config.hash)
     assert [(r["id"], r["seed"], r["test_acc"]) for r in rows] == [(first, 7, 0.6), (other, 8, 0.5)]
+
+
+def test_dry_run_plans_the_grid_without_writing_and_sees_what_the_study_did(sample_dir, tmp_path, capsys):
+    """`sweep --dry-run` lists every point with the size its model will have, reads the study without creating one,
+    marks the points a worker finished, flags a budget a family cannot meet, and refuses a changed sweep."""
+    from smallnets.cli import main
+    sweep_file = tmp_path / "plan.toml"
+    sweep_file.write_text(SPEC_TOML.format(name="plan", epochs=1))
+    results = tmp_path / "results"
+    args = ["sweep", "--config", str(sweep_file), "--results", str(results), "--dry-run"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "no study yet" in out and "8 point(s), 8 run(s): 8 run(s) to train" in out
+    assert not results.exists()  # a plan writes nothing, not even the results folder
+
+    worker = Worker(load_spec(sweep_file), str(results / "results.sqlite"), results,
+                    RunOptions(progress="none", data_dir=str(sample_dir)))
+    worker.run(max_trials=1)
+    worker.close()
+    with RunStore(results / "results.sqlite") as store:
+        (trained,) = store.runs()
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "1 of 8 point(s) done" in out and "7 run(s) to train" in out
+    done_lines = [line for line in out.splitlines() if line.strip().startswith("done")]
+    assert len(done_lines) == 1
+    assert f"|{trained['model']}|{trained['budget']}|" in done_lines[0]
+    assert f"{trained['params_total']:,}" in done_lines[0]  # the plan's size is the trained model's
+
+    capsys.readouterr()
+    assert main(args + ["--budgets", "4k,50"]) == 2  # another sweep under the same name
+    assert "already exists with a different sweep" in capsys.readouterr().err
+    assert main(args + ["--name", "tiny", "--budgets", "50,4k"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("infeasible") == 4 + 1 and "below the minimum of model 'resnet'" in out
+    assert "4 run(s) to train; 4 point(s) infeasible, which the sweep skips" in out
+    assert main(args + ["--mode", "search"]) == 2
 
 
 SHIPPED_SWEEPS = sorted(Path(__file__).resolve().parent.parent.glob("sweeps/*.toml"))
