@@ -526,8 +526,8 @@ def _existing_study(spec: SweepSpec, location: str) -> optuna.Study | None:
 
 def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]]:
     """(whether the study exists, each grid point with its model's size and whether it is done), from the sweep
-    file and the database alone: nothing is trained, written or loaded but the models' shapes, built on the meta
-    device. A point whose budget its family cannot meet shows here rather than as a failed trial mid-sweep."""
+    and the database alone: nothing is trained or written, and the models are built on the meta device (no memory,
+    no data). A budget that a family cannot meet shows here, before any GPU time goes into the sweep."""
     import torch
     from .measure import count_flops
     from .models import create_model
