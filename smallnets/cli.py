@@ -268,6 +268,8 @@ def cmd_train(args) -> int:
                              progress=args.progress, data_dir=args.data_dir,
                              download=False if args.no_download else None, stack=args.stack)
         from .stacked import train_seeds
+        from .train import check_recorded_models
+        check_recorded_models(store, [(config, s) for s in todo], replaced=args.force)
         run_ids = []  # each seed lands in the database as it ends: a kill during the next loses nothing
         outcomes = train_seeds(config, todo, results, options, on_result=lambda r: run_ids.append(store.record(r)))
     if args.json:

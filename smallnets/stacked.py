@@ -197,7 +197,7 @@ def train_group(members: list[Member], results_dir: Path | None = None, options:
     ckpt_path = group_dir / "checkpoint.pt" if group_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        restore_training_state(ckpt, stack, optimizer, scheduler, ema, data_rngs, device)
+        restore_training_state(ckpt, stack, optimizer, scheduler, ema, data_rngs, device, ckpt_path)
         histories, bests, diverged = ckpt["histories"], ckpt["bests"], ckpt["diverged"]
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
         wall_before = checkpointed_wall(ckpt)

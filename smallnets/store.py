@@ -272,6 +272,12 @@ class RunStore:
                                      "(SELECT MAX(id) FROM runs))"))
         return counts
 
+    def recorded_knobs(self, config_hash: str) -> dict[int, dict]:
+        """seed -> the knobs its model was built with, for each recorded run of a config that built one."""
+        query = sa.select(RUNS.c.seed, RUNS.c.knobs_json).where(RUNS.c.config_hash == config_hash)
+        with self.engine.connect() as conn:
+            return {r.seed: json.loads(r.knobs_json) for r in conn.execute(query) if r.knobs_json not in (None, "{}")}
+
     def has_run(self, config_hash: str, seed: int) -> bool:
         return bool(self.runs(config_hash=config_hash, seed=seed))
 

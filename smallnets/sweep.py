@@ -45,7 +45,7 @@ from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, 
 from .models import get_family, list_models
 from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
-from .train import RunOptions, fitted_knobs
+from .train import RecordedModelMismatch, RunOptions, check_recorded_models, fitted_knobs
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -323,6 +323,12 @@ class Worker:
         def record(result):  # into the database as each run (or stacked group) ends: a kill loses nothing finished
             recorded[(result.config.hash, result.seed)] = self.store.record(result)
 
+        try:
+            check_recorded_models(self.store, members)
+        except RecordedModelMismatch as e:  # the trial fails (a later sweep tries again); the study says why
+            trial.set_user_attr("status", f"failed: {e}")
+            self.log(f"sweep {self.spec.name}: {e}")
+            raise
         results = train_runs(list(members), self.results_dir, self.options, dataset=dataset, on_result=record)
         run_ids = [recorded[(c.hash, s)] for c, s in members]
         by_config: dict[str, list] = {}
@@ -381,6 +387,8 @@ class Worker:
             config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)
             get_family(family)
             val = self._train(trial, ((config, s.seeds[0]),))
+        except RecordedModelMismatch:  # not infeasible: the trial fails, with the reason, and stays to be run
+            raise
         except SmallnetsError as e:  # e.g. a budget below this family's minimum: not a failure of the sweep
             trial.set_user_attr("status", f"infeasible: {e}")
             raise optuna.TrialPruned(str(e)) from None
@@ -598,6 +606,7 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
                 return trained
             log(f"confirm round {round_no}: {len(members)} run(s) for "
                 f"{len({c.hash for c, _ in members})} chosen config(s) short of {min_seeds} seeds")
+            check_recorded_models(store, members)
             train_runs(members, results_dir, options, on_result=store.record)
             trained += members
     log(f"confirm: stopped after {max_rounds} rounds; the choice may still move (run again to go on)")

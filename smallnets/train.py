@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import math
 import os
@@ -181,6 +182,10 @@ def maybe_compile(module: nn.Module, options: RunOptions) -> nn.Module:
     return torch.compile(module, mode=mode)
 
 
+class RecordedModelMismatch(SmallnetsError):
+    """A config's recorded runs were built as another model than the one it builds now."""
+
+
 def training_state(model: nn.Module, optimizer, scheduler, ema, data_rngs: list[torch.Generator],
                    device: torch.device) -> dict:
     """Everything a resumed run needs to continue exactly where it stopped (with restore_training_state)."""
@@ -191,8 +196,13 @@ def training_state(model: nn.Module, optimizer, scheduler, ema, data_rngs: list[
 
 
 def restore_training_state(ckpt: dict, model: nn.Module, optimizer, scheduler, ema,
-                           data_rngs: list[torch.Generator], device: torch.device) -> None:
-    model.load_state_dict(ckpt["model"])
+                           data_rngs: list[torch.Generator], device: torch.device, path: Path | None = None) -> None:
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as e:  # e.g. a width the budget fitter chose differently when the checkpoint was written
+        first = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        raise RecordedModelMismatch(f"checkpoint {path or '(in memory)'} holds another model than this config "
+                                    f"builds now ({first}); delete it to train from scratch") from None
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
     if ema is not None:
@@ -264,7 +274,7 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
     ckpt_path = run_dir / "checkpoint.pt" if run_dir is not None else None
     if ckpt_path is not None and ckpt_path.is_file():
         ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
-        restore_training_state(ckpt, model, optimizer, scheduler, ema, [data_rng], device)
+        restore_training_state(ckpt, model, optimizer, scheduler, ema, [data_rng], device, ckpt_path)
         history, best = ckpt["history"], ckpt["best"]
         start_epoch, train_time, images_seen = ckpt["epoch"], ckpt["train_time"], ckpt["images_seen"]
         wall_before = checkpointed_wall(ckpt)
@@ -354,10 +364,50 @@ def prepare_run(config: TrainConfig, options: RunOptions, dataset: data_mod.Data
 def fitted_knobs(config: TrainConfig) -> dict:
     """The family knobs a config's model is built with, its width fitted to the budget; SmallnetsError where the
     family cannot meet the budget."""
+    return dict(_fitted_knobs(config))
+
+
+@functools.lru_cache(maxsize=1024)  # a sweep asks for one config's fit several times (plan, check, train)
+def _fitted_knobs(config: TrainConfig) -> tuple:
     knobs = config.knob_dict
     if config.budget is not None:
         knobs = fit_budget(config.model, config.budget, **data_mod.get_spec(config.dataset).model_kwargs, **knobs).knobs
-    return knobs
+    return tuple(knobs.items())
+
+
+def model_knobs(config: TrainConfig) -> dict:
+    """Every knob of the model a config builds with this version of smallnets, the family's defaults filled in (as
+    a run records them), from a model built on the meta device: no memory, no data."""
+    with torch.device("meta"):
+        model = create_model(config.model, **data_mod.get_spec(config.dataset).model_kwargs, **fitted_knobs(config))
+    return model.smallnets_config["knobs"]
+
+
+def check_recorded_models(store, members, replaced: bool = False) -> None:
+    """RecordedModelMismatch where a (config, seed) run about to train has a config with runs in `store` (a
+    store.RunStore) built as another model than the one it builds now: a budget fitter or a family default changed
+    since, and the new seed would be averaged with the old ones under one config hash as if they were seeds of one
+    model. With `replaced` (a forced retrain), the recorded runs of the members' own seeds do not count."""
+    seeds: dict[str, set[int]] = {}
+    configs = {}
+    for config, seed in members:
+        configs[config.hash] = config
+        seeds.setdefault(config.hash, set()).add(seed)
+    for h, config in configs.items():
+        recorded = {s: k for s, k in store.recorded_knobs(h).items() if not (replaced and s in seeds[h])}
+        if not recorded:
+            continue
+        now = json.loads(json.dumps(model_knobs(config)))  # as stored: JSON turns tuples into lists
+        seed, then = next(((s, k) for s, k in sorted(recorded.items()) if k != now), (None, None))
+        if then is not None:
+            raise RecordedModelMismatch(
+                f"config {h} ({config.model}, {config.dataset}, budget {config.budget}) now builds "
+                f"{_knob_text(now)} but its recorded seed {seed} was built as {_knob_text(then)}: new seeds would "
+                f"mix two models under one config. Use a new results folder, or retrain every seed (smallnets train --force)")
+
+
+def _knob_text(knobs: dict) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")"
 
 
 def finish_run(result: RunResult, eval_model: nn.Module, best: dict, splits: data_mod.Splits, options: RunOptions,

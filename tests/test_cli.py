@@ -79,6 +79,30 @@ def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out) == json.loads(export.read_text())
 
 
+def test_a_config_whose_model_changed_since_its_runs_is_refused(sample_dir, tmp_path, capsys):
+    """A config hash holds the budget, not the fitted width: if the fitter builds another model than the recorded
+    seeds' (a new smallnets version, an imported export), new seeds must not be averaged with the old ones."""
+    import sqlite3
+    results = tmp_path / "res"
+    argv = ["train", "--model", "resnet", "--budget", "10k", "--dataset", "cifar10_sample", "--epochs", "1",
+            "--train-limit", "128", "--batch-size", "64", "--data-dir", str(sample_dir), "--results", str(results)]
+    assert main(argv) == 0
+    db = sqlite3.connect(results / "results.sqlite")
+    (knobs,), = db.execute("SELECT knobs_json FROM runs").fetchall()
+    older = {**json.loads(knobs), "width": json.loads(knobs)["width"] + 1}
+    with db:
+        db.execute("UPDATE runs SET knobs_json = ?", (json.dumps(older),))
+    capsys.readouterr()
+    assert main(argv + ["--seeds", "0,1"]) == 2  # seed 0 is recorded; seed 1 would be new
+    err = capsys.readouterr().err
+    assert "recorded seed 0 was built as" in err and "mix two models" in err and err.count("\n") == 1
+    assert db.execute("SELECT seed FROM runs").fetchall() == [(0,)]
+    # Retraining every seed replaces the old model's runs, so nothing mixes.
+    assert main(argv + ["--seeds", "0,1", "--force"]) == 0
+    rows = db.execute("SELECT seed, knobs_json FROM runs ORDER BY seed").fetchall()
+    assert [s for s, _ in rows] == [0, 1] and all(json.loads(k) == json.loads(knobs) for _, k in rows)
+
+
 def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):
     assert main(["measure", "--model", "resnet", "--json"]) == 0
     m = json.loads(capsys.readouterr().out)

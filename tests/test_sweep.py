@@ -86,6 +86,34 @@ def test_grid_skips_a_budget_its_family_cannot_meet(sample_dir, tmp_path):
         assert [r["budget"] for r in store.runs()] == [4000]
 
 
+def test_a_point_whose_recorded_seeds_were_another_model_fails_and_stays_to_run(sample_dir, tmp_path):
+    """If the budget fitter changed since a config's runs were recorded, the sweep must not add seeds of a new model
+    to them: that point fails with the reason (not infeasible, so a later sweep tries it again) and trains nothing."""
+    import json
+    import sqlite3
+    options = RunOptions(progress="none", data_dir=str(sample_dir))
+    point = {"datasets": ["cifar10_sample"], "families": ["mlp"], "budgets": ["4k"], "epochs": [1],
+             "train": TINY_TRAIN}
+    first = spec_from_dict({"name": "a", "seeds": [0], **point})
+    worker = Worker(first, str(tmp_path / "results.sqlite"), tmp_path, options)
+    assert worker.run()["done"] == 1
+    worker.close()
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        (knobs,), = db.execute("SELECT knobs_json FROM runs").fetchall()
+        db.execute("UPDATE runs SET knobs_json = ?", (json.dumps({**json.loads(knobs), "hidden": 3}),))
+    more_seeds = spec_from_dict({"name": "b", "seeds": [0, 1], **point})
+    lines = []
+    worker = Worker(more_seeds, str(tmp_path / "results.sqlite"), tmp_path, options, log=lines.append)
+    counts = worker.run()
+    trials = worker.study.get_trials()
+    worker.close()
+    assert (counts["done"], counts["failed"], counts["infeasible"]) == (0, 2, 0)  # a point per seed on a CPU
+    assert all("mix two models" in t.user_attrs["status"] for t in trials)
+    assert any("recorded seed 0 was built as (bottleneck=0, hidden=3, layers=3)" in line for line in lines)
+    with RunStore(tmp_path / "results.sqlite") as store:
+        assert [r["seed"] for r in store.runs()] == [0]
+
+
 def _sweep_cmd(spec_path, storage, results, sample_dir):
     return [sys.executable, "-m", "smallnets.cli", "sweep", "--config", str(spec_path), "--storage", storage,
             "--results", str(results), "--data-dir", str(sample_dir), "--device", "cpu", "--threads", "1"]

@@ -11,7 +11,8 @@ import torch
 from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
 from smallnets.models import create_model
-from smallnets.train import RunOptions, build_optimizer, load_trained_model, lr_factor, train_run
+from smallnets.train import (RecordedModelMismatch, RunOptions, build_optimizer, load_trained_model, lr_factor,
+                             train_run)
 
 TINY = (("depth", 8), ("width", 6))
 QUIET = RunOptions(progress="none")
@@ -61,6 +62,20 @@ def test_resume_after_crash_gives_the_same_result(sample, tmp_path):
     # A finished run is not trained again: the stored result comes back.
     again = train_run(cfg, 1, tmp_path / "b", QUIET, dataset=sample)
     assert again.wall_time_s == resumed.wall_time_s
+
+
+def test_a_checkpoint_of_another_model_is_refused_in_one_line(sample, tmp_path):
+    cfg = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, epochs=2, batch_size=64, train_limit=128)
+
+    def crash(epoch, metrics):
+        raise Crash
+    with pytest.raises(Crash):
+        train_run(cfg, 0, tmp_path, QUIET, callbacks=(crash,), dataset=sample)
+    wider = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=(("depth", 8), ("width", 7)), epochs=2,
+                        batch_size=64, train_limit=128)
+    with pytest.raises(RecordedModelMismatch, match=r"checkpoint .*checkpoint.pt holds another model .*size "
+                                                     r"mismatch for stem.0.weight.*delete it"):
+        train_run(wider, 0, tmp_path, QUIET, dataset=sample)
 
 
 def test_sigkill_then_resume(sample_dir, tmp_path):
