@@ -398,7 +398,10 @@ def check_recorded_models(store, members, replaced: bool = False) -> None:
         if not recorded:
             continue
         now = json.loads(json.dumps(model_knobs(config)))  # as stored: JSON turns tuples into lists
-        seed, then = next(((s, k) for s, k in sorted(recorded.items()) if k != now), (None, None))
+
+        def differs(then: dict) -> bool:  # a knob one side lacks came or went at its default: not another model
+            return any(then[k] != now[k] for k in then.keys() & now.keys())
+        seed, then = next(((s, k) for s, k in sorted(recorded.items()) if differs(k)), (None, None))
         if then is not None:
             raise RecordedModelMismatch(
                 f"config {h} ({config.model}, {config.dataset}, budget {config.budget}) now builds "

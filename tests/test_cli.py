@@ -101,6 +101,12 @@ def test_a_config_whose_model_changed_since_its_runs_is_refused(sample_dir, tmp_
     assert main(argv + ["--seeds", "0,1", "--force"]) == 0
     rows = db.execute("SELECT seed, knobs_json FROM runs ORDER BY seed").fetchall()
     assert [s for s, _ in rows] == [0, 1] and all(json.loads(k) == json.loads(knobs) for _, k in rows)
+    # A knob added to the family since (here: at its default) does not make the old runs another model.
+    with db:
+        db.execute("UPDATE runs SET knobs_json = ?", (json.dumps({k: v for k, v in json.loads(knobs).items()
+                                                                   if k != "shortcut"}),))
+    assert main(argv + ["--seeds", "2"]) == 0
+    assert db.execute("SELECT seed FROM runs ORDER BY seed").fetchall() == [(0,), (1,), (2,)]
 
 
 def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):

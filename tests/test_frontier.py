@@ -203,6 +203,9 @@ def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeyp
     later = {1800: 0.50, 3600: 0.73}
     calls = []
 
+    # The fake runs all say width 4, whatever their budget: no model is built here, so none to compare.
+    monkeypatch.setattr("smallnets.sweep.check_recorded_models", lambda store, members: None)
+
     def fake_train_runs(members, results_dir, options, on_result=None, **_):
         calls.append(sorted((c.budget, s) for c, s in members))
         for config, seed in members:
