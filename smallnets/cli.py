@@ -600,8 +600,9 @@ def cmd_frontier(args) -> int:
         a = answer.as_row()
         print(f"{question} on {a['data_label']}:")
         print(f"  {a['family']}({', '.join(f'{k}={v}' for k, v in a['knobs'].items())})  {a['params']:,} parameters")
-        print(f"  validation {100 * a['val_mean']:.2f}% ± {100 * a['val_std']:.2f}, test {100 * a['test_mean']:.2f}% "
-              f"± {100 * a['test_std']:.2f} over {a['seeds']} seed(s); runs {a['run_ids']} [{a['config_hash']}]")
+        print(f"  validation {_mean_std(a['val_mean'], a['val_std'], a['seeds'])}, test "
+              f"{_mean_std(a['test_mean'], a['test_std'], a['seeds'])} over {a['seeds']} seed(s); runs {a['run_ids']} "
+              f"[{a['config_hash']}]")
         print(f"  reproduce: {a['reproduce']}")
         return 0
     front = [s.as_row() for s in frontier(summaries)]
@@ -610,9 +611,14 @@ def cmd_frontier(args) -> int:
         return 0
     print(f"front of {len(summaries)} configs on {', '.join(labels)} (chosen on validation; test shown):")
     for a in front:
-        print(f"  {a['params']:>10,}  {a['family']:14s} test {100 * a['test_mean']:6.2f} ± {100 * a['test_std']:.2f}  "
-              f"val {100 * a['val_mean']:6.2f}  seeds {a['seeds']}  aug {int(a['augment'])}  [{a['config_hash']}]")
+        print(f"  {a['params']:>10,}  {a['family']:14s} test {_mean_std(a['test_mean'], a['test_std'], a['seeds']):<14}"
+              f"  val {100 * a['val_mean']:6.2f}  seeds {a['seeds']}  aug {int(a['augment'])}  [{a['config_hash']}]")
     return 0
+
+
+def _mean_std(mean: float, std: float, seeds: int) -> str:
+    """A percentage, with its spread over seeds where there is one to show (one seed has none, not 0.00)."""
+    return f"{100 * mean:.2f}%" + (f" ± {100 * std:.2f}" if seeds > 1 else "")
 
 
 def cmd_report(args) -> int:

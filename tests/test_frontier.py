@@ -153,7 +153,10 @@ def test_frontier_cli(tmp_path, capsys):
     answer = json.loads(capsys.readouterr().out)["answer"]
     assert answer["params"] == 900 and answer["reproduce"].startswith("smallnets train")
     assert main(["frontier", "--dataset", "cifar10_sample", *res, "--target-acc", "65"]) == 0
-    assert "4,500 parameters" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "4,500 parameters" in out and "test 60.00% over 1 seed(s)" in out and "±" not in out  # one seed: no spread
+    assert main(["frontier", "--dataset", "cifar10_sample", *res]) == 0
+    assert "test 60.00%" in capsys.readouterr().out
     assert main(["frontier", "--dataset", "cifar10_sample", *res, "--target-acc", "99"]) == 1
     assert main(["frontier", "--dataset", "mnist", *res]) == 2
     assert "no finished runs" in capsys.readouterr().err
