@@ -276,11 +276,10 @@ def cmd_train(args) -> int:
         rows = [{"run_id": i, **r.to_dict()} for i, r in zip(run_ids, outcomes)]
         print(json.dumps(rows[0] if len(rows) == 1 else rows, indent=1, default=str))
         return 0 if all(r.status == "finished" for r in outcomes) else 1
-    from .measure import format_count
+    from .measure import format_count, format_knobs
     for run_id, result in zip(run_ids, outcomes):
         m = result.measures
-        knobs = ", ".join(f"{k}={v}" for k, v in result.knobs.items())
-        print(f"run {run_id}  {config.model}({knobs})  on {result.data['data_label']}  "
+        print(f"run {run_id}  {config.model}({format_knobs(result.knobs)})  on {result.data['data_label']}  "
               f"[{config.hash} seed {result.seed}]")
         if result.status != "finished":
             print(f"  DIVERGED: {result.error}")
@@ -321,7 +320,7 @@ def _user_module(spec: str):
 
 def cmd_measure(args) -> int:
     import torch
-    from .measure import format_count, measure_model
+    from .measure import format_count, format_knobs, measure_model
     from .models import create_model
     from .train import resolve_device
     shape, budget, knobs = _model_args(args, args.dataset)
@@ -345,7 +344,7 @@ def cmd_measure(args) -> int:
     if args.json:
         print(json.dumps(result, indent=1))
         return 0
-    print(f"{name}({', '.join(f'{k}={v}' for k, v in result['knobs'].items())}) on input {c}x{h}x{h}")
+    print(f"{name}({format_knobs(result['knobs'])}) on input {c}x{h}x{h}")
     print(f"  parameters  {result['params_total']:,} total, {result['params_trainable']:,} trainable, "
           f"{result['params_nonzero']:,} non-zero")
     print(f"  bytes       {result['bytes_fp32']:,} fp32, {result['bytes_fp16']:,} fp16, {result['bytes_int8']:,} int8")
@@ -359,7 +358,7 @@ def cmd_measure(args) -> int:
 
 
 def cmd_models(args) -> int:
-    from .measure import count_flops, format_count
+    from .measure import count_flops, format_count, format_knobs
     from .models import create_model, fit_budget, get_family, list_models
     from .config import parse_count
     from .data import get_spec
@@ -396,8 +395,7 @@ def cmd_models(args) -> int:
         for col in ("family", "scaled knob", "default knobs", "description"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["family"], r["width_knob"], ", ".join(f"{k}={v}" for k, v in r["knobs"].items()),
-                          r["description"])
+            table.add_row(r["family"], r["width_knob"], format_knobs(r["knobs"]), r["description"])
     else:
         for col in ("family", "knobs", "params", "fill", "MACs", "fp32"):
             table.add_column(col, justify="left" if col in ("family", "knobs") else "right")
@@ -405,7 +403,7 @@ def cmd_models(args) -> int:
             if "error" in r:
                 table.add_row(r["family"], r["error"], "", "", "", "")
             else:
-                table.add_row(r["family"], ", ".join(f"{k}={v}" for k, v in r["knobs"].items()), f"{r['params']:,}",
+                table.add_row(r["family"], format_knobs(r["knobs"]), f"{r['params']:,}",
                               f"{r['fill']:.1%}", format_count(r["macs"]), f"{r['bytes_fp32'] / 1024:,.0f} KiB")
     Console(width=max(100, shutil.get_terminal_size().columns)).print(table)
     return 0
@@ -572,6 +570,7 @@ def cmd_confirm(args) -> int:
 def cmd_frontier(args) -> int:
     from .config import parse_count
     from .frontier import best_under, filter_rows, frontier, parse_accuracy, smallest_reaching, summarize
+    from .measure import format_knobs, format_mean_std
     from .store import RunStore
     with RunStore(_existing_storage(args)) as store:
         rows = store.runs()
@@ -599,10 +598,10 @@ def cmd_frontier(args) -> int:
             return 1
         a = answer.as_row()
         print(f"{question} on {a['data_label']}:")
-        print(f"  {a['family']}({', '.join(f'{k}={v}' for k, v in a['knobs'].items())})  {a['params']:,} parameters")
-        print(f"  validation {_mean_std(a['val_mean'], a['val_std'], a['seeds'])}, test "
-              f"{_mean_std(a['test_mean'], a['test_std'], a['seeds'])} over {a['seeds']} seed(s); runs {a['run_ids']} "
-              f"[{a['config_hash']}]")
+        print(f"  {a['family']}({format_knobs(a['knobs'])})  {a['params']:,} parameters")
+        print(f"  validation {format_mean_std(a['val_mean'], a['val_std'], a['seeds'])}%, test "
+              f"{format_mean_std(a['test_mean'], a['test_std'], a['seeds'])}% over {a['seeds']} seed(s); runs "
+              f"{a['run_ids']} [{a['config_hash']}]")
         print(f"  reproduce: {a['reproduce']}")
         return 0
     front = [s.as_row() for s in frontier(summaries)]
@@ -611,14 +610,10 @@ def cmd_frontier(args) -> int:
         return 0
     print(f"front of {len(summaries)} configs on {', '.join(labels)} (chosen on validation; test shown):")
     for a in front:
-        print(f"  {a['params']:>10,}  {a['family']:14s} test {_mean_std(a['test_mean'], a['test_std'], a['seeds']):<14}"
-              f"  val {100 * a['val_mean']:6.2f}  seeds {a['seeds']}  aug {int(a['augment'])}  [{a['config_hash']}]")
+        test = format_mean_std(a["test_mean"], a["test_std"], a["seeds"]) + "%"
+        print(f"  {a['params']:>10,}  {a['family']:14s} test {test:<14}  val {100 * a['val_mean']:6.2f}  "
+              f"seeds {a['seeds']}  aug {int(a['augment'])}  [{a['config_hash']}]")
     return 0
-
-
-def _mean_std(mean: float, std: float, seeds: int) -> str:
-    """A percentage, with its spread over seeds where there is one to show (one seed has none, not 0.00)."""
-    return f"{100 * mean:.2f}%" + (f" ± {100 * std:.2f}" if seeds > 1 else "")
 
 
 def cmd_report(args) -> int:

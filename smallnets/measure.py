@@ -108,4 +108,15 @@ def format_count(n: float) -> str:
     return f"{n:.0f}"
 
 
-__all__ = ["ParamCounts", "count_parameters", "count_flops", "measure_latency", "measure_model", "format_count"]
+def format_knobs(knobs: dict) -> str:
+    """A model's knobs as they are written on the command line: 'depth=14, width=19'."""
+    return ", ".join(f"{k}={v}" for k, v in knobs.items())
+
+
+def format_mean_std(mean: float, std: float, n: int) -> str:
+    """An accuracy in percent, with its spread where n values give one (one value has none, not 0.00)."""
+    return f"{100 * mean:.2f} ± {100 * std:.2f}" if n > 1 else f"{100 * mean:.2f}"
+
+
+__all__ = ["ParamCounts", "count_parameters", "count_flops", "measure_latency", "measure_model", "format_count",
+           "format_knobs", "format_mean_std"]

@@ -45,7 +45,7 @@ from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, 
 from .models import get_family, list_models
 from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
-from .train import RecordedModelMismatch, RunOptions, check_recorded_models, fitted_knobs
+from .train import RecordedModelMismatch, RunOptions, check_recorded_models, fitted_knobs, meta_model
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -314,6 +314,12 @@ class Worker:
         best config's mean validation accuracy over its finished seeds."""
         config = members[0][0]
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        try:  # before the dataset loads: a refused trial costs nothing
+            check_recorded_models(self.store, members)
+        except RecordedModelMismatch as e:  # the trial fails (a later sweep tries again); the study says why
+            trial.set_user_attr("status", f"failed: {e}")
+            self.log(f"sweep {self.spec.name}: {e}")
+            raise
         if config.dataset not in self._datasets:
             self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
                                                           download_missing=self.options.download)
@@ -323,12 +329,6 @@ class Worker:
         def record(result):  # into the database as each run (or stacked group) ends: a kill loses nothing finished
             recorded[(result.config.hash, result.seed)] = self.store.record(result)
 
-        try:
-            check_recorded_models(self.store, members)
-        except RecordedModelMismatch as e:  # the trial fails (a later sweep tries again); the study says why
-            trial.set_user_attr("status", f"failed: {e}")
-            self.log(f"sweep {self.spec.name}: {e}")
-            raise
         results = train_runs(list(members), self.results_dir, self.options, dataset=dataset, on_result=record)
         run_ids = [recorded[(c.hash, s)] for c, s in members]
         by_config: dict[str, list] = {}
@@ -536,9 +536,7 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
     """(whether the study exists, each grid point with its model's size and whether it is done), from the sweep
     and the database alone: nothing is trained or written, and the models are built on the meta device (no memory,
     no data). A budget that a family cannot meet shows here, before any GPU time goes into the sweep."""
-    import torch
     from .measure import count_flops
-    from .models import create_model
     if spec.mode != "grid":
         raise SmallnetsError("a plan lists grid points; a search sweep chooses its trials as it goes")
     study = _existing_study(spec, location)
@@ -551,9 +549,7 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
         shape = (config.dataset, config.model, config.budget, config.knobs)
         if shape not in sized:
             try:
-                knobs = fitted_knobs(config)
-                with torch.device("meta"):
-                    model = create_model(config.model, **kwargs, **knobs)
+                model = meta_model(config)
                 size = kwargs["image_size"]
                 sized[shape] = (sum(p.numel() for p in model.parameters()),
                                 count_flops(model, (kwargs["in_channels"], size, size))["macs"])

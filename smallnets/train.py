@@ -26,7 +26,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from . import data as data_mod
 from .config import TrainConfig
 from .errors import SmallnetsError
-from .measure import measure_model
+from .measure import format_knobs, measure_model
 from .models import create_model, fit_budget
 from .progress import EpochProgress
 
@@ -200,9 +200,10 @@ def restore_training_state(ckpt: dict, model: nn.Module, optimizer, scheduler, e
     try:
         model.load_state_dict(ckpt["model"])
     except RuntimeError as e:  # e.g. a width the budget fitter chose differently when the checkpoint was written
-        first = str(e).splitlines()[1].strip() if len(str(e).splitlines()) > 1 else str(e)
+        lines = str(e).splitlines()  # a title line, then one line per mismatched tensor
+        detail = (lines[1] if len(lines) > 1 else str(e)).strip()
         raise RecordedModelMismatch(f"checkpoint {path or '(in memory)'} holds another model than this config "
-                                    f"builds now ({first}); delete it to train from scratch") from None
+                                    f"builds now ({detail}); delete it to train from scratch") from None
     optimizer.load_state_dict(ckpt["optimizer"])
     scheduler.load_state_dict(ckpt["scheduler"])
     if ema is not None:
@@ -375,12 +376,17 @@ def _fitted_knobs(config: TrainConfig) -> tuple:
     return tuple(knobs.items())
 
 
+def meta_model(config: TrainConfig) -> nn.Module:
+    """The model a config builds, on the meta device: its shapes, parameter count and knobs without memory or data.
+    SmallnetsError where the family cannot meet the budget."""
+    with torch.device("meta"):
+        return create_model(config.model, **data_mod.get_spec(config.dataset).model_kwargs, **fitted_knobs(config))
+
+
 def model_knobs(config: TrainConfig) -> dict:
     """Every knob of the model a config builds with this version of smallnets, the family's defaults filled in (as
-    a run records them), from a model built on the meta device: no memory, no data."""
-    with torch.device("meta"):
-        model = create_model(config.model, **data_mod.get_spec(config.dataset).model_kwargs, **fitted_knobs(config))
-    return model.smallnets_config["knobs"]
+    a run records them)."""
+    return meta_model(config).smallnets_config["knobs"]
 
 
 def check_recorded_models(store, members, replaced: bool = False) -> None:
@@ -403,14 +409,11 @@ def check_recorded_models(store, members, replaced: bool = False) -> None:
             return any(then[k] != now[k] for k in then.keys() & now.keys())
         seed, then = next(((s, k) for s, k in sorted(recorded.items()) if differs(k)), (None, None))
         if then is not None:
+            now_text, then_text = (format_knobs(dict(sorted(k.items()))) for k in (now, then))
             raise RecordedModelMismatch(
-                f"config {h} ({config.model}, {config.dataset}, budget {config.budget}) now builds "
-                f"{_knob_text(now)} but its recorded seed {seed} was built as {_knob_text(then)}: new seeds would "
-                f"mix two models under one config. Use a new results folder, or retrain every seed (smallnets train --force)")
-
-
-def _knob_text(knobs: dict) -> str:
-    return "(" + ", ".join(f"{k}={v}" for k, v in sorted(knobs.items())) + ")"
+                f"config {h} ({config.model}, {config.dataset}, budget {config.budget}) now builds ({now_text}) but "
+                f"its recorded seed {seed} was built as ({then_text}): new seeds would mix two models under one "
+                f"config. Use a new results folder, or retrain every seed (smallnets train --force)")
 
 
 def finish_run(result: RunResult, eval_model: nn.Module, best: dict, splits: data_mod.Splits, options: RunOptions,
