@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+import logging
 import os
 import socket
 import time
@@ -49,6 +50,21 @@ from .train import RecordedModelMismatch, RunOptions, check_recorded_models, fit
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
 SAMPLERS = ("tpe", "nsga2", "random")
+
+
+def _without_our_tracebacks(record: logging.LogRecord) -> bool:
+    """Optuna logs a failed trial with its traceback. A smallnets error is already a one-line message that says
+    what to do (and the sweep logged it): keep Optuna's line, drop the trace from deep inside."""
+    if record.exc_info and isinstance(record.exc_info[1], SmallnetsError):
+        record.exc_info = None
+    return True
+
+
+def _quiet_optuna() -> None:
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trial_logger = logging.getLogger("optuna.study._optimize")  # where Optuna logs "Trial N failed ..."
+    if _without_our_tracebacks not in trial_logger.filters:
+        trial_logger.addFilter(_without_our_tracebacks)
 
 
 @dataclass(frozen=True)
@@ -216,7 +232,7 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
     grew, a joining worker adds the missing points itself; a point enqueued twice that way is pruned as a duplicate
     in the objective, never run twice.
     """
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _quiet_optuna()
     storage = make_storage(url, spec)
     directions = ["maximize"] if spec.mode == "grid" else ["maximize", "minimize"]
     try:
@@ -522,7 +538,7 @@ def _existing_study(spec: SweepSpec, location: str) -> optuna.Study | None:
             return None
     finally:
         engine.dispose()
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _quiet_optuna()
     storage = optuna.storages.RDBStorage(location, skip_table_creation=True)
     try:
         study = optuna.load_study(study_name=spec.name, storage=storage)

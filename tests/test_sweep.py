@@ -1,6 +1,7 @@
 """Sweeps end to end: grid on SQLite, resume after SIGKILL, bad sweep files, search mode; PostgreSQL with two
 worker processes and a worker killed mid-trial (skipped, with the reason, where PostgreSQL cannot be started)."""
 
+import logging
 import signal
 import subprocess
 import sys
@@ -102,11 +103,20 @@ def test_a_point_whose_recorded_seeds_were_another_model_fails_and_stays_to_run(
         (knobs,), = db.execute("SELECT knobs_json FROM runs").fetchall()
         db.execute("UPDATE runs SET knobs_json = ?", (json.dumps({**json.loads(knobs), "hidden": 3}),))
     more_seeds = spec_from_dict({"name": "b", "seeds": [0, 1], **point})
-    lines = []
-    worker = Worker(more_seeds, str(tmp_path / "results.sqlite"), tmp_path, options, log=lines.append)
-    counts = worker.run()
+    lines, optuna_records = [], []
+    catch = logging.Handler()
+    catch.emit = optuna_records.append
+    logging.getLogger("optuna").addHandler(catch)
+    try:
+        worker = Worker(more_seeds, str(tmp_path / "results.sqlite"), tmp_path, options, log=lines.append)
+        counts = worker.run()
+    finally:
+        logging.getLogger("optuna").removeHandler(catch)
     trials = worker.study.get_trials()
     worker.close()
+    failed = [r for r in optuna_records if "because of the following error" in r.getMessage()]
+    assert len(failed) == 2 and all("RecordedModelMismatch" in r.getMessage() for r in failed)
+    assert all(r.exc_info is None for r in failed)  # Optuna's line stays, without a traceback from deep inside
     assert (counts["done"], counts["failed"], counts["infeasible"]) == (0, 2, 0)  # a point per seed on a CPU
     assert all("mix two models" in t.user_attrs["status"] for t in trials)
     assert any("recorded seed 0 was built as (bottleneck=0, hidden=3, layers=3)" in line for line in lines)
