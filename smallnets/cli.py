@@ -569,7 +569,8 @@ def cmd_confirm(args) -> int:
 
 def cmd_frontier(args) -> int:
     from .config import parse_count
-    from .frontier import best_under, filter_rows, frontier, parse_accuracy, smallest_reaching, summarize
+    from .frontier import (best_under, filter_rows, frontier, parse_accuracy, smallest_reaching, summarize,
+                           track_name)
     from .measure import format_knobs, format_mean_std
     from .store import RunStore
     with RunStore(_existing_storage(args)) as store:
@@ -597,22 +598,30 @@ def cmd_frontier(args) -> int:
             print(f"{question}: none among {len(summaries)} configs on {', '.join(labels)}")
             return 1
         a = answer.as_row()
-        print(f"{question} on {a['data_label']}:")
+        print(f"{question} on {a['data_label']}, {track_name(a['augment'])}"
+              f"{'' if augment is not None else ' (both tracks searched)'}:")
         print(f"  {a['family']}({format_knobs(a['knobs'])})  {a['params']:,} parameters")
         print(f"  validation {format_mean_std(a['val_mean'], a['val_std'], a['seeds'])}%, test "
               f"{format_mean_std(a['test_mean'], a['test_std'], a['seeds'])}% over {a['seeds']} seed(s); runs "
               f"{a['run_ids']} [{a['config_hash']}]")
         print(f"  reproduce: {a['reproduce']}")
         return 0
-    front = [s.as_row() for s in frontier(summaries)]
+    # One front per augmentation track, as in the report: over both at once, the cheap no-augmentation runs at
+    # large budgets would vanish behind the augmented ones and the no-augmentation question would go unanswered.
+    by_track: dict[bool, list] = {}
+    for s in summaries:
+        by_track.setdefault(bool(s.config.augment), []).append(s)
+    fronts = {aug: [s.as_row() for s in frontier(track)] for aug, track in sorted(by_track.items())}
     if args.json:
-        print(json.dumps(front, indent=1, default=str))
+        print(json.dumps([a for front in fronts.values() for a in front], indent=1, default=str))
         return 0
-    print(f"front of {len(summaries)} configs on {', '.join(labels)} (chosen on validation; test shown):")
-    for a in front:
-        test = format_mean_std(a["test_mean"], a["test_std"], a["seeds"]) + "%"
-        print(f"  {a['params']:>10,}  {a['family']:14s} test {test:<14}  val {100 * a['val_mean']:6.2f}  "
-              f"seeds {a['seeds']}  aug {int(a['augment'])}  [{a['config_hash']}]")
+    for aug, front in fronts.items():
+        print(f"front of {len(by_track[aug])} configs on {', '.join(labels)}, {track_name(aug)} "
+              f"(chosen on validation; test shown):")
+        for a in front:
+            test = format_mean_std(a["test_mean"], a["test_std"], a["seeds"]) + "%"
+            print(f"  {a['params']:>10,}  {a['family']:14s} test {test:<14}  val {100 * a['val_mean']:6.2f}  "
+                  f"seeds {a['seeds']}  epochs {a['epochs']}  [{a['config_hash']}]")
     return 0
 
 

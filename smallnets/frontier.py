@@ -123,6 +123,10 @@ def tracks(rows: list[dict]) -> dict[tuple[str, bool], list[dict]]:
     return dict(sorted(out.items()))
 
 
+def track_name(augment: bool) -> str:
+    return "standard augmentation (crop+flip)" if augment else "no augmentation"
+
+
 def frontier(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
     """Configs on the (parameters down, validation accuracy up) front, by parameters."""
     return [s for _, _, _, s in pareto_front([(s.params, s.val_mean, i, s) for i, s in enumerate(summaries)])]

@@ -21,14 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 from .data import get_spec  # noqa: E402
 from .errors import SmallnetsError  # noqa: E402
 from .frontier import (CONFIRM_SEEDS, ConfigSummary, chosen_rate, family_best, filter_rows, frontier,  # noqa: E402
-                       literature, optimizer_rates, summarize, tracks)
+                       literature, optimizer_rates, summarize, track_name, tracks)
 from .measure import format_count, format_knobs, format_mean_std  # noqa: E402
 
 MARKERS = "osD^v<>pPX*h"
-
-
-def _track_name(augment: bool) -> str:
-    return "standard augmentation (crop+flip)" if augment else "no augmentation"
 
 
 def _save(fig, out_dir: Path, name: str) -> str:
@@ -263,7 +259,7 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         if not summaries:
             continue
         tag = "aug" if augment else "noaug"
-        name = _track_name(augment)
+        name = track_name(augment)
         lit = literature(dataset, augment)
         images[f"frontier_{tag}"] = _save(plot_frontier(summaries, lit, f"{title}, {name}"), out, f"frontier_{tag}")
         images[f"macs_{tag}"] = _save(plot_frontier(summaries, [], f"{title}, {name}: accuracy vs MACs", x="macs"),

@@ -164,6 +164,33 @@ def test_frontier_cli(tmp_path, capsys):
     assert (tmp_path / "rep" / "cifar10_sample" / "report.html").is_file()
 
 
+def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, capsys):
+    """A larger no-augmentation model behind a smaller augmented one still is the no-augmentation front's answer:
+    fronts are per track; a question without --augment searches both and names the track of its answer."""
+    from smallnets.cli import main
+    with RunStore(tmp_path / "results.sqlite") as store:
+        for budget, val, params, augment in [(1000, 0.50, 900, False), (5000, 0.60, 4500, False),
+                                             (1000, 0.70, 900, True)]:
+            r = fake_result(seed=0, test_acc=val, budget=budget, augment=augment)
+            r.val_acc, r.measures = val, {"params_total": params, "macs": params * 10}
+            store.record(r)
+    res = ["--dataset", "cifar10_sample", "--results", str(tmp_path)]
+    assert main(["frontier", *res, "--json"]) == 0
+    assert [(a["params"], a["augment"]) for a in json.loads(capsys.readouterr().out)] == \
+        [(900, False), (4500, False), (900, True)]
+    assert main(["frontier", *res]) == 0
+    out = capsys.readouterr().out
+    assert "no augmentation (chosen" in out and "standard augmentation (crop+flip) (chosen" in out
+    assert "4,500" in out.split("standard augmentation")[0]
+    assert main(["frontier", *res, "--augment", "on", "--json"]) == 0
+    assert [a["params"] for a in json.loads(capsys.readouterr().out)] == [900]
+    assert main(["frontier", *res, "--max-params", "10k"]) == 0
+    out = capsys.readouterr().out
+    assert "standard augmentation (crop+flip) (both tracks searched)" in out and "--augment" in out
+    assert main(["frontier", *res, "--max-params", "10k", "--augment", "off", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["answer"]["params"] == 4500
+
+
 def _record(store, seed, budget, val, params, status="finished", **cfg):
     r = fake_result(seed=seed, test_acc=val - 0.01, budget=budget, **cfg)
     r.val_acc, r.status = val, status
