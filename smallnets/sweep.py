@@ -552,7 +552,7 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
     """(whether the study exists, each grid point with its model's size and whether it is done), from the sweep
     and the database alone: nothing is trained or written, and the models are built on the meta device (no memory,
     no data). A budget that a family cannot meet shows here, before any GPU time goes into the sweep."""
-    from .measure import count_flops
+    from .measure import count_flops, count_parameters
     if spec.mode != "grid":
         raise SmallnetsError("a plan lists grid points; a search sweep chooses its trials as it goes")
     study = _existing_study(spec, location)
@@ -567,7 +567,7 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
             try:
                 model = meta_model(config)
                 size = kwargs["image_size"]
-                sized[shape] = (sum(p.numel() for p in model.parameters()),
+                sized[shape] = (count_parameters(model).total,
                                 count_flops(model, (kwargs["in_channels"], size, size))["macs"])
             except SmallnetsError as e:
                 sized[shape] = e
