@@ -570,13 +570,18 @@ def cmd_confirm(args) -> int:
 def cmd_frontier(args) -> int:
     from .config import parse_count
     from .frontier import (best_under, filter_rows, frontier, parse_accuracy, smallest_reaching, summarize,
-                           track_name)
+                           track_name, tracks)
     from .measure import format_knobs, format_mean_std
     from .store import RunStore
     with RunStore(_existing_storage(args)) as store:
         rows = store.runs()
     augment = {"off": False, "on": True}.get(args.augment)
-    summaries = summarize(filter_rows(rows, args.dataset, augment, args.family, args.method))
+    # One front per augmentation track, as in the report: over both at once, the cheap no-augmentation runs at
+    # large budgets would vanish behind the augmented ones and the no-augmentation question would go unanswered.
+    by_track = {aug: track_summaries for (_, aug), track in
+                tracks(filter_rows(rows, args.dataset, augment, args.family, args.method)).items()
+                if (track_summaries := summarize(track))}
+    summaries = [s for track_summaries in by_track.values() for s in track_summaries]
     if not summaries:
         raise SmallnetsError(f"no finished runs with validation accuracy for dataset '{args.dataset}'"
                              f"{' and these filters' if (augment is not None or args.family or args.method) else ''}")
@@ -606,12 +611,7 @@ def cmd_frontier(args) -> int:
               f"{a['run_ids']} [{a['config_hash']}]")
         print(f"  reproduce: {a['reproduce']}")
         return 0
-    # One front per augmentation track, as in the report: over both at once, the cheap no-augmentation runs at
-    # large budgets would vanish behind the augmented ones and the no-augmentation question would go unanswered.
-    by_track: dict[bool, list] = {}
-    for s in summaries:
-        by_track.setdefault(bool(s.config.augment), []).append(s)
-    fronts = {aug: [s.as_row() for s in frontier(track)] for aug, track in sorted(by_track.items())}
+    fronts = {aug: [s.as_row() for s in frontier(track_summaries)] for aug, track_summaries in by_track.items()}
     if args.json:
         print(json.dumps([a for front in fronts.values() for a in front], indent=1, default=str))
         return 0
