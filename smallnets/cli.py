@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -756,6 +757,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("smallnets: interrupted; finished runs are recorded, a relaunch resumes the rest", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`smallnets runs | head`): stop quietly, as Unix tools do, instead of a traceback
+        # here and another when Python flushes stdout at exit, hence stdout now points at /dev/null. A run cut off
+        # this way keeps its last checkpoint, like one interrupted.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + 13  # what a shell reports for a tool that SIGPIPE ended
 
 
 if __name__ == "__main__":

@@ -41,6 +41,18 @@ def test_bad_input_from_a_real_process():
     assert p.returncode == 2 and p.stderr.strip().startswith("smallnets: error: budget '10q'") and not p.stdout
 
 
+@pytest.mark.parametrize("argv", [["measure", "--model", "resnet", "--budget", "10k"], ["datasets"]])
+def test_a_reader_that_goes_away_ends_the_command_quietly(argv):
+    """`smallnets ... | head` closes the pipe early: the command stops with the shell's SIGPIPE status and no
+    traceback (it printed two: one from the print, one from Python flushing stdout at exit)."""
+    p = subprocess.Popen([sys.executable, "-m", "smallnets.cli", *argv], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    p.stdout.close()  # before the command's first line: every write it makes meets a closed pipe
+    err = p.stderr.read()
+    assert p.wait() == 141
+    assert err == ""
+
+
 def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     results = tmp_path / "res"
     argv = ["train", "--model", "resnet", "--budget", "10k", "--dataset", "cifar10_sample", "--epochs", "2",
