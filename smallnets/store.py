@@ -97,7 +97,11 @@ def environment() -> dict:
         env["git_dirty"] = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
                                                capture_output=True, text=True, timeout=5).stdout.strip())
     except (OSError, subprocess.SubprocessError):
-        pass
+        # A copy of the code without its .git (the GPU machine gets the working tree only) says its revision
+        # through SMALLNETS_GIT_REV, as benchmarks/gpu_prepare.sh writes it: "<sha>" or "<sha>+dirty".
+        rev = os.environ.get("SMALLNETS_GIT_REV", "").strip()
+        if rev:
+            env["git_rev"], env["git_dirty"] = rev.removesuffix("+dirty"), rev.endswith("+dirty")
     return env
 
 

@@ -1,11 +1,17 @@
 import csv
 import io
 import json
+import os
+import shutil
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
+import smallnets
 from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
 from smallnets.store import RunStore, environment, export_rows
@@ -78,6 +84,18 @@ def test_environment_has_versions():
     env = environment()
     assert env["torch"] and env["numpy"] and env["python"]
     assert env["torch_threads"] == torch.get_num_threads() >= 1 and env["cpu_count"] >= 1 and env["load_avg_1m"] >= 0
+
+
+@pytest.mark.parametrize("given,rev,dirty", [("abc123", "abc123", False), ("abc123+dirty", "abc123", True),
+                                              ("", None, None)])
+def test_a_copy_without_git_records_the_revision_it_was_given(tmp_path, given, rev, dirty):
+    """The GPU machine gets the working tree without .git: its runs carry the revision gpu_prepare.sh wrote."""
+    shutil.copytree(Path(smallnets.__file__).parent, tmp_path / "smallnets")
+    code = "import json; from smallnets.store import environment; e = environment(); print(json.dumps(e))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(tmp_path), "SMALLNETS_GIT_REV": given}).stdout
+    env = json.loads(out)
+    assert (env["git_rev"], env["git_dirty"]) == (rev, dirty)
 
 
 def test_many_stores_created_at_once(tmp_path):
