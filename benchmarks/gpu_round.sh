@@ -1,20 +1,23 @@
 #!/bin/sh
 # What this project wants measured on the GPU machine, in phases that each fit one device call (10 minutes).
 #
-# Plan for a session with 30 minutes of device time (calls back to back: the machine keeps files only while warm):
-#   1. carry .transfer/part1:  mkdir -p /root/data && cp .transfer/part1/* /root/data/
-#   2. carry .transfer/part2:  cp .transfer/part2/* /root/data/ && sh /root/data/rebuild.sh /root/data &&
-#                              sh benchmarks/gpu_round.sh /root/data single          (issue 5: one fast run, ~5 min)
-#   3. sh benchmarks/gpu_round.sh /root/data sweep       (issue 5: >= 8x target, ~8 min)
-#   4. sh benchmarks/gpu_round.sh /root/data stacked     (issue 5: stacked seeds with and without CUDA graphs)
-#   5. sh benchmarks/gpu_round.sh /root/data campaign cifar10-noaug   (issue 6; repeat the call to go on: the sweep
-#      resumes from results-gpu/, which stays on the machine while it is warm; every call returns a copy in $OUT)
-#   Later sessions: campaign cifar10-aug, cifar10-transformers (ViT and CCT with AdamW), cifar10-optimizers,
-#   cifar10-push (the <= 100k push: 200 epochs, 2-3 calls) and fashion-mnist, whose 30 MB of data travel in one
-#   call: after split-for-transfer (which empties .transfer/),
+# A session has 15 minutes of device time, the machine's start (a minute or more) included, so the calls go back to
+# back (the machine keeps files only while warm, 30 s after a call) and the longest phases come last:
+#   0. here: sh benchmarks/gpu_prepare.sh   (splits the CIFAR-10 copy into parts that fit a call beside the working
+#      tree, adds the wheels the GPU image lacks and the code revision, and prints the calls below with their paths)
+#   1. carry .transfer/part1:  mkdir -p /root/data && cp -r .transfer/part1/* /root/data/
+#   2. carry .transfer/part2:  cp -r .transfer/part2/* /root/data/       (and so on, as gpu_prepare.sh prints)
+#   3. carry the last part:    cp -r .transfer/partN/* /root/data/ && sh benchmarks/gpu_round.sh /root/data single
+#      (rebuilds and checks the data, installs the wheels, then issue 5's single-run figures, ~5 min)
+#   4. sh benchmarks/gpu_round.sh /root/data sweep       (issue 5: the >= 8x target, ~5 min at 5 epochs)
+#   then give_back. Later sessions: stacked (stacked seeds with and without CUDA graphs), and issue 6's campaigns:
+#   campaign cifar10-noaug (repeat the call to go on: the sweep resumes from results-gpu/, which stays on the
+#   machine while it is warm; every call returns a copy in $OUT), cifar10-aug, cifar10-transformers,
+#   cifar10-optimizers, cifar10-push and fashion-mnist, whose 30 MB of data travel in one call:
 #   `mkdir -p .transfer/fmnist && cp /usr/share/datasets/fashion-mnist/* .transfer/fmnist/`; carry .transfer/fmnist
 #   and run `mkdir -p /root/data/fashion-mnist && cp .transfer/fmnist/* /root/data/fashion-mnist/`.
-# Each phase writes its figures under $OUT/<phase>/ (the files that come back).
+# Each phase writes its figures under $OUT/<phase>/ (the files that come back). A phase that finds the data or the
+# packages missing (a fresh machine: the reply said warm: false) stops at once and says so, before any GPU work.
 set -u
 DATA=${1:-/root/data}
 PHASE=${2:-single}
@@ -22,10 +25,27 @@ OUT=${OUT:-gpu-out}
 O="$OUT/$PHASE"
 mkdir -p "$O"
 export SMALLNETS_DATA="$DATA" SMALLNETS_CACHE=/tmp/smallnets-cache PYTHONUNBUFFERED=1
-python3 -m pip install -q --no-deps --no-index -e . 2>/dev/null || export PYTHONPATH="$PWD:${PYTHONPATH:-}"
+# The last part's files: join the data pieces and check their sha256 (once), install the carried wheels (once).
+if ls "$DATA"/*.piece* >/dev/null 2>&1; then
+  sh "$DATA/rebuild.sh" "$DATA" || { echo "gpu_round: the data pieces in $DATA do not rebuild; send them again" >&2; exit 2; }
+fi
+if [ -d "$DATA/wheels" ] && [ ! -d /tmp/site/optuna ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$DATA"/wheels/*.whl
+fi
+# No .git travels, so the revision comes from gpu_prepare.sh's REVISION file (store.environment reads it).
+[ -f "$DATA/REVISION" ] && export SMALLNETS_GIT_REV="$(cat "$DATA/REVISION")"
+export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+python3 -c "import smallnets.cli, smallnets.sweep, smallnets.train, smallnets.report" \
+  || { echo "gpu_round: smallnets does not import (wheels not installed? run gpu_prepare.sh's calls from call 1)" >&2; exit 2; }
+[ -f "$DATA/cifar10_jpeg_lossy.npz.xz" ] \
+  || { echo "gpu_round: no CIFAR-10 in $DATA (a fresh machine?): make gpu_prepare.sh's calls from call 1" >&2; exit 2; }
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$O/device.txt"
 python3 -c "import torch; print('torch', torch.__version__)" | tee -a "$O/device.txt"
 case "$PHASE" in
+check)
+  # Everything above, then load and validate the data once (it fills the decode cache for the phases after).
+  python3 -m smallnets.cli datasets --check 2>&1 | tee "$O/datasets.txt"
+  ;;
 single)
   python3 -m pytest -q tests/test_cuda.py 2>&1 | tail -5 | tee "$O/cuda_tests.txt"
   # Reference: ResNet-20, 30 epochs, crop+flip, plain GPU-resident bf16 loop: 86.7% test, 33 s on the H100.
@@ -43,7 +63,9 @@ single)
 sweep)
   # 32 runs of <= 100k-parameter models (2 learning rates x 4 seeds per point, as a tuned sweep has): one at a
   # time vs worker processes vs stacked (all 8 runs of a point as one model).
-  python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --lr-scales 0.5,1 --epochs 10 2>&1 \
+  # 5 epochs (SWEEP_EPOCHS) so that the one-at-a-time side fits the call; the issue's setting is 10.
+  python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --lr-scales 0.5,1 \
+    --epochs "${SWEEP_EPOCHS:-5}" 2>&1 \
     | tail -8 | tee "$O/sweep_throughput.txt"
   ;;
 stacked)
@@ -70,7 +92,7 @@ campaign)
   python3 -m smallnets.cli runs --results results-gpu --format csv --all-columns --output "$O/runs.csv"
   ;;
 *)
-  echo "unknown phase '$PHASE'; expected single, sweep, stacked or campaign" >&2
+  echo "unknown phase '$PHASE'; expected check, single, sweep, stacked or campaign" >&2
   exit 2
   ;;
 esac
