@@ -101,24 +101,26 @@ def main() -> None:
     p.add_argument("--workers", default="auto", help="concurrent side: a number or auto")
     args = p.parse_args()
 
+    import torch
+    device = torch.cuda.get_device_name() if (args.device or "").startswith("cuda") else "CPU"
+    print(f"about {args.runs} runs of <= 100k-parameter models, {args.epochs} epochs each, on {args.dataset}, "
+          f"{device}, torch {torch.__version__}, workers={args.workers}", flush=True)
+    # Each mode's line is printed as it finishes, so a call cut off by its time limit keeps the modes done.
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         modes = {"one": ("one at a time", "1", False), "concurrent": ("concurrent", args.workers, False),
                  "stacked": ("stacked", args.workers, True)}
         for key in args.modes.split(","):
             mode, workers, stack = modes[key]
-            results[mode] = run_mode(args, Path(tmp) / mode.replace(" ", "_"), workers, stack)
-    import torch
-    device = torch.cuda.get_device_name() if (args.device or "").startswith("cuda") else "CPU"
+            r = results[mode] = run_mode(args, Path(tmp) / mode.replace(" ", "_"), workers, stack)
+            base = next(iter(results.values()))
+            accs = list(r["acc"].values())
+            util = f"{r['gpu_util']:.0f}%" if r["gpu_util"] is not None else "n/a"
+            print(f"  {mode:14s} {r['runs']} runs  wall {r['wall_s']:7.1f} s  {r['images_per_s']:10,.0f} images/s  "
+                  f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc "
+                  f"{100 * statistics.fmean(accs):.2f} +- {100 * (statistics.stdev(accs) if len(accs) > 1 else 0):.2f}",
+                  flush=True)
     base = next(iter(results.values()))
-    print(f"{base['runs']} runs of <= 100k-parameter models, {args.epochs} epochs each, on "
-          f"{args.dataset}, {device}, torch {torch.__version__}, workers={args.workers}")
-    for mode, r in results.items():
-        accs = list(r["acc"].values())
-        util = f"{r['gpu_util']:.0f}%" if r["gpu_util"] is not None else "n/a"
-        print(f"  {mode:14s} wall {r['wall_s']:7.1f} s  {r['images_per_s']:10,.0f} images/s  "
-              f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc "
-              f"{100 * statistics.fmean(accs):.2f} +- {100 * (statistics.stdev(accs) if len(accs) > 1 else 0):.2f}")
     for mode, r in list(results.items())[1:]:
         paired = [r["acc"][k] - v for k, v in base["acc"].items() if k in r["acc"]]
         if paired:
