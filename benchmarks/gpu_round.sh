@@ -22,12 +22,16 @@ set -u
 DATA=${1:-/root/data}
 PHASE=${2:-single}
 OUT=${OUT:-gpu-out}
+case "$PHASE" in check | single | sweep | stacked | campaign) ;; *)
+  echo "gpu_round: unknown phase '$PHASE'; expected check, single, sweep, stacked or campaign" >&2; exit 2 ;;
+esac
 O="$OUT/$PHASE"
 mkdir -p "$O"
+fail() { echo "gpu_round: $*" >&2; exit 2; }
 export SMALLNETS_DATA="$DATA" SMALLNETS_CACHE=/tmp/smallnets-cache PYTHONUNBUFFERED=1
 # The last part's files: join the data pieces and check their sha256 (once), install the carried wheels (once).
 if ls "$DATA"/*.piece* >/dev/null 2>&1; then
-  sh "$DATA/rebuild.sh" "$DATA" || { echo "gpu_round: the data pieces in $DATA do not rebuild; send them again" >&2; exit 2; }
+  sh "$DATA/rebuild.sh" "$DATA" || fail "the data pieces in $DATA do not rebuild; send them again"
 fi
 if [ -d "$DATA/wheels" ] && [ ! -d /tmp/site/optuna ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --target /tmp/site "$DATA"/wheels/*.whl
@@ -36,29 +40,41 @@ fi
 [ -f "$DATA/REVISION" ] && export SMALLNETS_GIT_REV="$(cat "$DATA/REVISION")"
 export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 python3 -c "import smallnets.cli, smallnets.sweep, smallnets.train, smallnets.report" \
-  || { echo "gpu_round: smallnets does not import (wheels not installed? run gpu_prepare.sh's calls from call 1)" >&2; exit 2; }
+  || fail "smallnets does not import (wheels not installed? make gpu_prepare.sh's calls from call 1)"
 [ -f "$DATA/cifar10_jpeg_lossy.npz.xz" ] \
-  || { echo "gpu_round: no CIFAR-10 in $DATA (a fresh machine?): make gpu_prepare.sh's calls from call 1" >&2; exit 2; }
+  || fail "no CIFAR-10 in $DATA (a fresh machine?): make gpu_prepare.sh's calls from call 1"
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$O/device.txt"
 python3 -c "import torch; print('torch', torch.__version__)" | tee -a "$O/device.txt"
+# A step's whole output goes to $O/NAME.txt as it is printed, so a call cut off by its limit still returns what was
+# written (a killed `| tail` returns nothing); the reply shows the end of it.
+step() {
+  name=$1; shift
+  "$@" > "$O/$name.txt" 2>&1; rc=$?
+  echo "== $name (exit $rc)"; tail -6 "$O/$name.txt"
+}
+# sqlite's backup copies a consistent database, write-ahead log included (a plain cp may miss the last runs).
+backup() {
+  python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" "$1" "$2"
+}
 case "$PHASE" in
 check)
   # Everything above, then load and validate the data once (it fills the decode cache for the phases after).
   python3 -m smallnets.cli datasets --check 2>&1 | tee "$O/datasets.txt"
   ;;
 single)
-  python3 -m pytest -q tests/test_cuda.py 2>&1 | tail -5 | tee "$O/cuda_tests.txt"
+  step cuda_tests python3 -m pytest -q tests/test_cuda.py
   # Reference: ResNet-20, 30 epochs, crop+flip, plain GPU-resident bf16 loop: 86.7% test, 33 s on the H100.
-  python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --augment --results "$O/res" \
-    --progress lines 2>&1 | tail -6 | tee "$O/resnet20.txt"
-  python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --augment --results "$O/res" \
-    --compile reduce-overhead --batch-size 512 --lr 0.4 --warmup-epochs 2 2>&1 | tail -6 | tee "$O/resnet20_fast.txt"
+  step resnet20 python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --augment \
+    --results /root/results-single --progress lines
+  step resnet20_fast python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --augment \
+    --results /root/results-single --progress lines --compile reduce-overhead --batch-size 512 --lr 0.4 \
+    --warmup-epochs 2
   # Larger still (fewer, bigger kernels); equal accuracy is the condition, so both are kept for the comparison.
-  python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --augment --results "$O/res" \
-    --compile reduce-overhead --batch-size 1024 --lr 0.8 --warmup-epochs 3 --label-smoothing 0.1 2>&1 | tail -6 \
-    | tee "$O/resnet20_fast1024.txt"
-  python3 benchmarks/train_throughput.py --budget 100k --images 45000 --device cuda --compile 2>&1 | tail -5 \
-    | tee "$O/train_throughput.txt"
+  step resnet20_fast1024 python3 -m smallnets.cli train --model resnet --dataset cifar10 --epochs 30 --augment \
+    --results /root/results-single --progress lines --compile reduce-overhead --batch-size 1024 --lr 0.8 \
+    --warmup-epochs 3 --label-smoothing 0.1
+  step train_throughput python3 benchmarks/train_throughput.py --budget 100k --images 45000 --device cuda --compile
+  backup /root/results-single/results.sqlite "$O/results.sqlite"
   ;;
 sweep)
   # 32 runs of <= 100k-parameter models (2 learning rates x 4 seeds per point, as a tuned sweep has): one at a
@@ -71,10 +87,10 @@ sweep)
   ;;
 stacked)
   # Horizontal batching: 8 seeds as one stacked model vs one after another (then with CUDA graphs).
-  python3 benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 --epochs 5 --augment 2>&1 \
-    | tail -5 | tee "$O/stacked_throughput.txt"
-  python3 benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 --epochs 5 --augment \
-    --compile reduce-overhead 2>&1 | tail -5 | tee "$O/stacked_throughput_compiled.txt"
+  step stacked_throughput python3 benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 --epochs 5 \
+    --augment
+  step stacked_throughput_compiled python3 benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 \
+    --epochs 5 --augment --compile reduce-overhead
   ;;
 campaign)
   # A published-results campaign (sweeps/<name>.toml), bounded to fit the call; results-gpu/ is where it resumes.
@@ -87,13 +103,7 @@ campaign)
   [ "$left" -gt 30 ] && timeout "$left" python3 -m smallnets.cli confirm --seeds 3 --results results-gpu \
     --progress none 2>&1 | tail -20 | tee -a "$O/sweep-$NAME.txt"
   echo "wall $(( $(date +%s) - start )) s this call" | tee -a "$O/sweep-$NAME.txt"
-  # sqlite's backup copies a consistent database, write-ahead log included (a plain cp may miss the last runs).
-  python3 -c "import sqlite3, sys; sqlite3.connect(sys.argv[1]).backup(sqlite3.connect(sys.argv[2]))" \
-    results-gpu/results.sqlite "$O/results.sqlite"
+  backup results-gpu/results.sqlite "$O/results.sqlite"
   python3 -m smallnets.cli runs --results results-gpu --format csv --all-columns --output "$O/runs.csv"
-  ;;
-*)
-  echo "unknown phase '$PHASE'; expected check, single, sweep, stacked or campaign" >&2
-  exit 2
   ;;
 esac
