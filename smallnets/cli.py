@@ -617,7 +617,7 @@ def cmd_frontier(args) -> int:
         print(json.dumps([a for front in fronts.values() for a in front], indent=1, default=str))
         return 0
     for aug, front in fronts.items():
-        print(f"front of {len(by_track[aug])} configs on {', '.join(labels)}, {track_name(aug)} "
+        print(f"front: {len(front)} of {len(by_track[aug])} configs on {', '.join(labels)}, {track_name(aug)} "
               f"(chosen on validation; test shown):")
         for a in front:
             test = format_mean_std(a["test_mean"], a["test_std"], a["seeds"]) + "%"

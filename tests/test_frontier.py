@@ -170,7 +170,7 @@ def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, caps
     from smallnets.cli import main
     with RunStore(tmp_path / "results.sqlite") as store:
         for budget, val, params, augment in [(1000, 0.50, 900, False), (5000, 0.60, 4500, False),
-                                             (1000, 0.70, 900, True)]:
+                                             (1000, 0.70, 900, True), (5000, 0.40, 4500, True)]:
             r = fake_result(seed=0, test_acc=val, budget=budget, augment=augment)
             r.val_acc, r.measures = val, {"params_total": params, "macs": params * 10}
             store.record(r)
@@ -181,6 +181,8 @@ def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, caps
     assert main(["frontier", *res]) == 0
     out = capsys.readouterr().out
     assert "no augmentation (chosen" in out and "standard augmentation (crop+flip) (chosen" in out
+    # The augmented 4,500 is behind the augmented 900: it counts among the track's configs, not on its front.
+    assert "front: 2 of 2 configs" in out and "front: 1 of 2 configs" in out
     assert "4,500" in out.split("standard augmentation")[0]
     assert main(["frontier", *res, "--augment", "on", "--json"]) == 0
     assert [a["params"] for a in json.loads(capsys.readouterr().out)] == [900]
