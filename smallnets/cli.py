@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "comma-separated (default front,optimizers)")
     cf.add_argument("--dataset", choices=list(SPECS), help="default: every dataset with runs")
     cf.add_argument("--augment", choices=("off", "on"), help="augmentation track (default: both)")
+    cf.add_argument("--max-params", help="confirm only chosen configs of at most this many parameters, e.g. 25k "
+                                         "(the choice is still made over every config)")
     cf.add_argument("--dry-run", action="store_true", help="print the runs the first round would train, train none")
     cf.add_argument("--max-rounds", type=int, default=10)
     cf.add_argument("--stack", default="auto", choices=("auto", "on", "off"),
@@ -552,11 +554,14 @@ def _print_plan(spec, storage: str) -> int:
 
 
 def cmd_confirm(args) -> int:
+    from .config import parse_count
     from .sweep import confirm_seeds
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
+    max_params = parse_count(args.max_params, "--max-params") if args.max_params else None
     runs = confirm_seeds(_existing_storage(args), _results_dir(args), args.seeds, tuple(args.what), args.dataset,
-                         {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run)
+                         {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run,
+                         max_params)
     if args.dry_run:
         for config, seed in runs:
             print(f"would train {config.model} {config.hash} seed {seed}  ({config.dataset}, "
