@@ -7,7 +7,7 @@ import pytest
 from smallnets.errors import SmallnetsError
 from smallnets.frontier import (best_under, frontier, literature, parse_accuracy, pareto_front, smallest_reaching,
                                 summarize)
-from smallnets.report import build_report, plot_optimizers
+from smallnets.report import build_report, plot_frontier, plot_optimizers
 from smallnets.store import RunStore
 
 from .test_store import fake_result
@@ -66,6 +66,20 @@ def test_parse_accuracy():
     assert parse_accuracy("90") == 0.9 and parse_accuracy("90%") == 0.9 and parse_accuracy("0.9") == 0.9
     with pytest.raises(SmallnetsError, match="not a number"):
         parse_accuracy("ninety")
+
+
+def test_frontier_plot_numbers_every_published_point_and_names_it_in_a_key():
+    """Published points sit close together (ResNet-32/44/56, DenseNet-BC beside ResNet-56): each star gets a number
+    beside it and the key names them all, instead of names beside the stars that ran into each other."""
+    lit = literature("cifar10", True)
+    fig = plot_frontier([], lit, "t")
+    ax = fig.axes[0]
+    numbers = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
+    assert numbers == list(range(1, len(lit) + 1)) and len(lit) >= 5
+    key = next(t.get_text() for t in ax.texts if t.get_text().startswith("published"))
+    by_params = sorted(lit, key=lambda r: r["params"])
+    assert [line.split("  ")[1].split(",")[0] for line in key.splitlines()[1:]] == [r["model"] for r in by_params]
+    assert "1  ResNet-20, 0.27M, 91.25%" in key
 
 
 def test_literature_points_are_cited():
