@@ -62,7 +62,8 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
         for i, r in enumerate(lit, 1):
             ax.annotate(str(i), (r["params"], 100 * r["test_acc"]), fontsize=7, color="crimson", xytext=(7, 0),
                         textcoords="offset points", va="center")
-        key = [f"{i}  {r['model']}, {r['params'] / 1e6:.2g}M, {100 * r['test_acc']:.2f}%" for i, r in enumerate(lit, 1)]
+        key = [f"{i}  {r['model']}, {r['params'] / 1e6:.2g}M, {100 * r['test_acc']:.2f}%"
+               for i, r in enumerate(lit, 1)]
         ax.text(0.01, 0.99, "published (official data):\n" + "\n".join(key),
                 transform=ax.transAxes, fontsize=7, color="crimson", va="top",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
