@@ -80,10 +80,9 @@ sweep)
   # 32 runs of <= 100k-parameter models (2 learning rates x 4 seeds per point, as a tuned sweep has): one at a
   # time vs worker processes vs stacked (all 8 runs of a point as one model).
   # 5 epochs (SWEEP_EPOCHS) so that the one-at-a-time side fits the call; the setting is 10.
-  # It prints each mode's line as that mode ends, and tee keeps them even where the timeout cuts the rest off.
-  timeout 560 python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --lr-scales 0.5,1 \
-    --modes one,stacked,concurrent \
-    --epochs "${SWEEP_EPOCHS:-5}" 2>&1 | tee "$O/sweep_throughput.txt"
+  # It prints each mode's line as that mode ends, so its file keeps them where the timeout cuts the rest off.
+  step sweep_throughput timeout 560 python3 benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 \
+    --lr-scales 0.5,1 --modes one,stacked,concurrent --epochs "${SWEEP_EPOCHS:-5}"
   ;;
 stacked)
   # Horizontal batching: 8 seeds as one stacked model vs one after another (then with CUDA graphs).
