@@ -2,7 +2,7 @@
 
 Side by side in one process, on the same data and device: training images/s over all K runs (training time only;
 loading the data is shared and not counted), wall time of each side (evaluation and testing included), and test
-accuracy of both (mean +- std, and the difference between the same seed in the two modes).
+accuracy of both (mean ± std, and the difference between the same seed in the two modes).
 
     python benchmarks/stacked_throughput.py --device cuda --budget 100k --seeds 8 --epochs 5
     python benchmarks/stacked_throughput.py --device cpu --dataset cifar10_sample --budget 25k --seeds 4 --epochs 2
@@ -18,6 +18,7 @@ import torch
 
 from smallnets.config import TrainConfig, parse_count
 from smallnets.data import load_dataset
+from smallnets.measure import format_accuracies
 from smallnets.stacked import train_stacked
 from smallnets.train import RunOptions, train_run
 
@@ -64,10 +65,9 @@ def main() -> None:
           f"{device}, torch {torch.__version__}, threads {torch.get_num_threads()}, compile {args.compile}")
     for name, results, wall, ips in (("one at a time", alone, alone_wall, alone_ips),
                                      ("stacked", stacked, stacked_wall, stacked_ips)):
-        accs = [100 * r.test_acc for r in results if r.test_acc is not None]
-        spread = statistics.stdev(accs) if len(accs) > 1 else 0.0
+        accs = [r.test_acc for r in results if r.test_acc is not None]
         print(f"  {name:14s} wall {wall:7.1f} s  {ips:10,.0f} train images/s  ({ips / alone_ips:.2f}x)  "
-              f"test acc {statistics.fmean(accs):.2f} +- {spread:.2f}")
+              f"test acc {format_accuracies(accs)}%")
     diffs = [100 * (b.test_acc - a.test_acc) for a, b in zip(alone, stacked)
              if a.test_acc is not None and b.test_acc is not None]
     if diffs:

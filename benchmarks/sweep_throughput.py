@@ -3,7 +3,7 @@ sharing the device), and with stacking on top (each trial trains all seeds and l
 wide model), side by side.
 
 Prints, for each: wall time, training images/s over the whole sweep, mean GPU utilisation (sampled with nvidia-smi
-where there is a GPU), and the test accuracy of the runs (mean +- std, and the mean difference between the same
+where there is a GPU), and the test accuracy of the runs (mean ± std, and the mean difference between the same
 config and seed against one-at-a-time: they must agree within seed noise).
 
     python benchmarks/sweep_throughput.py --device cuda --runs 32 --seeds 4 --epochs 10     # the target setting
@@ -102,6 +102,8 @@ def main() -> None:
     args = p.parse_args()
 
     import torch
+
+    from smallnets.measure import format_accuracies
     device = torch.cuda.get_device_name() if (args.device or "").startswith("cuda") else "CPU"
     print(f"about {args.runs} runs of <= 100k-parameter models, {args.epochs} epochs each, on {args.dataset}, "
           f"{device}, torch {torch.__version__}, workers={args.workers}", flush=True)
@@ -117,8 +119,7 @@ def main() -> None:
             accs = list(r["acc"].values())
             util = f"{r['gpu_util']:.0f}%" if r["gpu_util"] is not None else "n/a"
             print(f"  {mode:14s} {r['runs']} runs  wall {r['wall_s']:7.1f} s  {r['images_per_s']:10,.0f} images/s  "
-                  f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc "
-                  f"{100 * statistics.fmean(accs):.2f} +- {100 * (statistics.stdev(accs) if len(accs) > 1 else 0):.2f}",
+                  f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc {format_accuracies(accs)}%",
                   flush=True)
     base = next(iter(results.values()))
     for mode, r in list(results.items())[1:]:

@@ -118,5 +118,13 @@ def format_mean_std(mean: float, std: float, n: int) -> str:
     return f"{100 * mean:.2f} ± {100 * std:.2f}" if n > 1 else f"{100 * mean:.2f}"
 
 
+def format_accuracies(accuracies: list[float]) -> str:
+    """format_mean_std of a list of accuracies (fractions); an empty list says so instead of failing."""
+    if not accuracies:
+        return "n/a"
+    std = statistics.stdev(accuracies) if len(accuracies) > 1 else 0.0
+    return format_mean_std(statistics.fmean(accuracies), std, len(accuracies))
+
+
 __all__ = ["ParamCounts", "count_parameters", "count_flops", "measure_latency", "measure_model", "format_count",
-           "format_knobs", "format_mean_std"]
+           "format_knobs", "format_mean_std", "format_accuracies"]

@@ -2,7 +2,7 @@ import torch
 import torch.nn.utils.prune as prune
 from torch import nn
 
-from smallnets.measure import count_flops, count_parameters, measure_latency, measure_model
+from smallnets.measure import count_flops, count_parameters, format_accuracies, measure_latency, measure_model
 from smallnets.models import create_model
 
 
@@ -80,3 +80,9 @@ def test_measure_model_and_latency():
     lat = measure_latency(m, (3, 32, 32), batch_size=2, warmup=1, repeats=5)
     assert lat["repeats"] == 5 and lat["latency_ms_p90"] >= lat["latency_ms"] * 0.5
     assert m.training is False  # latency is measured in eval mode
+
+
+def test_format_accuracies_gives_a_spread_only_where_there_is_one():
+    assert format_accuracies([0.7229, 0.7217, 0.7205]) == "72.17 ± 0.12"
+    assert format_accuracies([0.5434]) == "54.34"  # one run has no spread, not a spread of 0.00
+    assert format_accuracies([]) == "n/a"

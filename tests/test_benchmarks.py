@@ -1,0 +1,42 @@
+"""The benchmark scripts, run end to end on the CPU at the smallest size that still exercises every side: they are
+run for real only on a GPU machine, whose minutes are scarce, so a script broken by a change must fail here first."""
+
+import os
+import re
+import subprocess
+import sys
+
+from .conftest import REPO
+
+
+def run_benchmark(script: str, sample_dir, *args: str) -> str:
+    env = {**os.environ, "SMALLNETS_DATA": str(sample_dir)}
+    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / script), "--device", "cpu", *args],
+                       capture_output=True, text=True, env=env, timeout=600)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+def test_stacked_throughput_compares_both_sides_on_the_same_seeds(sample_dir):
+    out = run_benchmark("stacked_throughput.py", sample_dir, "--dataset", "cifar10_sample", "--budget", "5k",
+                        "--seeds", "2", "--epochs", "1")
+    assert re.search(r"one at a time .* train images/s  \(1\.00x\)  test acc \d+\.\d\d ± \d+\.\d\d%", out), out
+    assert re.search(r"stacked .* train images/s  \(\d+\.\d\dx\)  test acc \d+\.\d\d ± \d+\.\d\d%", out), out
+    assert "same seed, stacked minus one at a time" in out
+
+
+def test_train_throughput_times_both_loops(sample_dir):
+    out = run_benchmark("train_throughput.py", sample_dir, "--dataset", "cifar10_sample", "--budget", "5k",
+                        "--images", "256", "--epochs", "2")
+    assert re.search(r"smallnets +[\d,]+ images/s +\d+\.\d\dx", out), out
+    assert re.search(r"plain DataLoader +[\d,]+ images/s +1\.00x", out), out
+
+
+def test_sweep_throughput_modes_train_the_same_runs(sample_dir):
+    out = run_benchmark("sweep_throughput.py", sample_dir, "--runs", "2", "--seeds", "2", "--epochs", "1",
+                        "--dataset", "cifar10_sample", "--train-limit", "256", "--workers", "2",
+                        "--modes", "one,concurrent")
+    for label in ("one at a time", "concurrent"):
+        assert re.search(rf"{label} +2 runs  wall .* test acc \d+\.\d\d ± \d+\.\d\d%", out), out
+    # On a CPU a run is deterministic, so two workers sharing the device must reproduce the sequential runs exactly.
+    assert "concurrent minus one at a time: mean +0.00 points, max |diff| 0.00 points" in out, out
