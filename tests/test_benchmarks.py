@@ -1,5 +1,6 @@
-"""The benchmark scripts, run end to end on the CPU at the smallest size that still exercises every side: they are
-run for real only on a GPU machine, whose minutes are scarce, so a script broken by a change must fail here first."""
+"""The benchmark scripts, run end to end on the CPU at the smallest size that still exercises every side, and the
+GPU round's shell scripts up to where they need a GPU: they run for real only on a GPU machine, whose minutes are
+scarce, so a script broken by a change must fail here first."""
 
 import os
 import re
@@ -40,3 +41,32 @@ def test_sweep_throughput_modes_train_the_same_runs(sample_dir):
         assert re.search(rf"{label} +2 runs  wall .* test acc \d+\.\d\d ± \d+\.\d\d%", out), out
     # On a CPU a run is deterministic, so two workers sharing the device must reproduce the sequential runs exactly.
     assert "concurrent minus one at a time: mean +0.00 points, max |diff| 0.00 points" in out, out
+
+
+def run_gpu_round(tmp_path, *args: str) -> subprocess.CompletedProcess:
+    # The script calls python3: make that this interpreter, as an activated environment would.
+    env = {**os.environ, "OUT": str(tmp_path / "out"),
+           "PATH": f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run(["sh", str(REPO / "benchmarks" / "gpu_round.sh"), *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_gpu_round_scripts_parse():
+    for script in ("gpu_round.sh", "gpu_prepare.sh"):
+        p = subprocess.run(["sh", "-n", str(REPO / "benchmarks" / script)], capture_output=True, text=True)
+        assert p.returncode == 0, f"{script}: {p.stderr}"
+
+
+def test_gpu_round_stops_in_one_line_before_any_gpu_work(tmp_path):
+    p = run_gpu_round(tmp_path, str(tmp_path), "campain")
+    assert p.returncode == 2
+    assert p.stderr.strip() == ("gpu_round: unknown phase 'campain'; expected check, single, sweep, stacked or "
+                                "campaign")
+    # A bare machine (the reply said warm: false): no data came, so it says which call to start again from.
+    empty = tmp_path / "data"
+    empty.mkdir()
+    p = run_gpu_round(tmp_path, str(empty), "single")
+    assert p.returncode == 2
+    assert p.stderr.strip() == (f"gpu_round: no CIFAR-10 in {empty} (a fresh machine?): make gpu_prepare.sh's "
+                                "calls from call 1")
+    assert not (tmp_path / "out" / "single" / "device.txt").exists()
