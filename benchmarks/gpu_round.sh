@@ -95,12 +95,17 @@ campaign)
   # A published-results campaign (sweeps/<name>.toml), bounded to fit the call; results-gpu/ is where it resumes.
   NAME=${3:?campaign needs a sweep name, e.g. cifar10-noaug}
   start=$(date +%s)
+  # The whole log goes to the file (it comes back), the reply shows its end.
   timeout "${CAMPAIGN_SECONDS:-500}" python3 -m smallnets.cli sweep --config "sweeps/$NAME.toml" \
-    --results results-gpu --stack-seeds --stack-lrs 2>&1 | tail -40 | tee "$O/sweep-$NAME.txt"
+    --results results-gpu --stack-seeds --stack-lrs > "$O/sweep-$NAME.txt" 2>&1
+  tail -40 "$O/sweep-$NAME.txt"
   # Then 3 seeds for what the sweep chose (front, each optimizer's rate), in the time left; the next call goes on.
   left=$(( ${CAMPAIGN_SECONDS:-500} - ($(date +%s) - start) ))
-  [ "$left" -gt 30 ] && timeout "$left" python3 -m smallnets.cli confirm --seeds 3 --results results-gpu \
-    --progress none 2>&1 | tail -20 | tee -a "$O/sweep-$NAME.txt"
+  if [ "$left" -gt 30 ]; then
+    timeout "$left" python3 -m smallnets.cli confirm --seeds 3 --results results-gpu --progress none \
+      > "$O/confirm-$NAME.txt" 2>&1
+    tail -20 "$O/confirm-$NAME.txt"
+  fi
   echo "wall $(( $(date +%s) - start )) s this call" | tee -a "$O/sweep-$NAME.txt"
   backup results-gpu/results.sqlite "$O/results.sqlite"
   python3 -m smallnets.cli runs --results results-gpu --format csv --all-columns --output "$O/runs.csv"
