@@ -119,7 +119,8 @@ def main() -> None:
             accs = list(r["acc"].values())
             util = f"{r['gpu_util']:.0f}%" if r["gpu_util"] is not None else "n/a"
             print(f"  {mode:14s} {r['runs']} runs  wall {r['wall_s']:7.1f} s  {r['images_per_s']:10,.0f} images/s  "
-                  f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  test acc {format_accuracies(accs)}%",
+                  f"({r['images_per_s'] / base['images_per_s']:.2f}x)  GPU util {util}  "
+                  f"test acc {format_accuracies(accs)}%",
                   flush=True)
     base = next(iter(results.values()))
     for mode, r in list(results.items())[1:]:

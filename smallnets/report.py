@@ -22,7 +22,7 @@ from .data import get_spec  # noqa: E402
 from .errors import SmallnetsError  # noqa: E402
 from .frontier import (CONFIRM_SEEDS, ConfigSummary, chosen_rate, family_best, filter_rows, frontier,  # noqa: E402
                        literature, optimizer_rates, summarize, track_name, tracks)
-from .measure import format_count, format_knobs, format_mean_std  # noqa: E402
+from .measure import format_accuracies, format_count, format_knobs  # noqa: E402
 
 MARKERS = "osD^v<>pPX*h"
 
@@ -129,8 +129,8 @@ def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
             rows.append({"budget": format_count(budget), "family": family, "optimizer": opt,
                          "rates tried": ", ".join(f"{r:g}" for r in rates), "chosen lr": f"{rates[i]:g}{edge}",
                          "seeds": len(best.seeds),
-                         "val acc %": format_mean_std(best.val_mean, best.val_std, len(best.val)),
-                         "test acc %": format_mean_std(best.test_mean, best.test_std, len(best.test))})
+                         "val acc %": format_accuracies(best.val),
+                         "test acc %": format_accuracies(best.test)})
     return rows
 
 
@@ -180,8 +180,8 @@ def plot_seeds(summaries: list[ConfigSummary], title: str):
 def front_table(summaries: list[ConfigSummary]) -> list[dict]:
     return [{"parameters": f"{s.params:,}", "family": s.family, "knobs": format_knobs(s.knobs),
              "optimizer": s.config.optimizer, "epochs": s.config.epochs, "seeds": len(s.seeds),
-             "val acc %": format_mean_std(s.val_mean, s.val_std, len(s.val)),
-             "test acc %": format_mean_std(s.test_mean, s.test_std, len(s.test)), "MACs": format_count(s.macs or 0),
+             "val acc %": format_accuracies(s.val),
+             "test acc %": format_accuracies(s.test), "MACs": format_count(s.macs or 0),
              "reproduce": s.reproduce()} for s in frontier(summaries)]
 
 
@@ -194,7 +194,7 @@ def budget_table(summaries: list[ConfigSummary]) -> tuple[list[str], list[dict]]
         row = {"budget": format_count(budget)}
         for f in families:
             s = best.get((budget, f))
-            row[f] = f"{format_mean_std(s.test_mean, s.test_std, len(s.test))} ({format_count(s.params)})" if s else ""
+            row[f] = f"{format_accuracies(s.test)} ({format_count(s.params)})" if s else ""
         rows.append(row)
     return ["budget", *families], rows
 
