@@ -16,6 +16,18 @@ from pathlib import Path
 from .errors import SmallnetsError
 
 
+def _print_table(table, min_width: int) -> None:
+    """Prints a rich table at least min_width wide. rich answers a reader that went away (`smallnets models | head`)
+    with its own exit status 1; re-raised here, main() ends it like any other print, with the shell's 141."""
+    from rich.console import Console
+
+    class TableConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError
+
+    TableConsole(width=max(min_width, shutil.get_terminal_size().columns)).print(table)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not usage + message
         self.exit(2, f"smallnets: error: {message}\n")
@@ -391,7 +403,6 @@ def cmd_models(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    from rich.console import Console
     from rich.table import Table
     table = Table(title=f"model families{f' fitted to {budget:,} parameters' if budget else ''} ({spec.title})")
     if budget is None:
@@ -408,7 +419,7 @@ def cmd_models(args) -> int:
             else:
                 table.add_row(r["family"], format_knobs(r["knobs"]), f"{r['params']:,}",
                               f"{r['fill']:.1%}", format_count(r["macs"]), f"{r['bytes_fp32'] / 1024:,.0f} KiB")
-    Console(width=max(100, shutil.get_terminal_size().columns)).print(table)
+    _print_table(table, 100)
     return 0
 
 
@@ -421,7 +432,6 @@ def cmd_runs(args) -> int:
         rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status=args.status,
                           config_hash=args.config_hash)
     if args.format == "table":
-        from rich.console import Console
         from rich.table import Table
         table = Table(title=f"{len(rows)} run(s) in {path}")
         cols = ("id", "config_hash", "seed", "status", "dataset", "model", "optimizer", "augment", "epochs",
@@ -432,7 +442,7 @@ def cmd_runs(args) -> int:
             table.add_row(*(f"{r[c]:.2%}" if c.endswith("_acc") and r[c] is not None else
                             f"{r[c]:.1f}" if c == "wall_time_s" else f"{r[c]:,}" if c == "params_total" and r[c]
                             else str(r[c]) for c in cols))
-        Console(width=max(180, shutil.get_terminal_size().columns)).print(table)
+        _print_table(table, 180)
         return 0
     text = export_rows(rows, args.format, None if args.all_columns else SUMMARY_COLUMNS)
     if args.output:

@@ -41,10 +41,12 @@ def test_bad_input_from_a_real_process():
     assert p.returncode == 2 and p.stderr.strip().startswith("smallnets: error: budget '10q'") and not p.stdout
 
 
-@pytest.mark.parametrize("argv", [["measure", "--model", "resnet", "--budget", "10k"], ["datasets"]])
+@pytest.mark.parametrize("argv", [["measure", "--model", "resnet", "--budget", "10k"], ["datasets"], ["models"],
+                                  ["models", "--budget", "10k"]])
 def test_a_reader_that_goes_away_ends_the_command_quietly(argv):
     """`smallnets ... | head` closes the pipe early: the command stops with the shell's SIGPIPE status and no
-    traceback (it printed two: one from the print, one from Python flushing stdout at exit)."""
+    traceback (it printed two: one from the print, one from Python flushing stdout at exit). The tables that rich
+    prints (models, runs) exited 1, rich's own answer to a broken pipe."""
     p = subprocess.Popen([sys.executable, "-m", "smallnets.cli", *argv], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     p.stdout.close()  # before the command's first line: every write it makes meets a closed pipe
