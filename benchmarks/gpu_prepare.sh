@@ -2,8 +2,8 @@
 # Before a GPU session, on this machine: pack what the GPU machine needs into parts that each fit one device call,
 # and print the calls to make. Two things stand in the way of the plain recipe (split the data in two, carry each):
 #   - a call carries at most 64 MiB, the working tree included, and the tree (docs/results holds every round's
-#     report) is over 20 MiB, so two 56 MiB parts of CIFAR-10 do not fit beside it: the part size here is what
-#     the tree leaves free;
+#     report; superseded rounds shed their CSV and SVG copies) is about 20 MiB, so two 56 MiB parts of CIFAR-10 do
+#     not fit beside it: the part size here is what the tree leaves free (3 calls at a 20 MiB tree, 4 from 28 MiB);
 #   - the GPU image has PyTorch, numpy, matplotlib, rich and PyYAML but not Optuna, SQLAlchemy, pytorch-optimizer
 #     or platformdirs, without which `smallnets train` does not even import (no registry can be reached there):
 #     their wheels, for the image's Python 3.12, travel with the last part, and gpu_round.sh installs them.
