@@ -120,9 +120,9 @@ class SweepSpec:
             problems.append("trials and heartbeat_interval must be >= 1")
         if problems:
             raise SmallnetsError("; ".join(problems))
-        try:  # every combination must make a valid config (epochs, optimizer settings ...)
-            self.config(self.datasets[0], self.families[0], self.budgets[0], self.optimizers[0], self.augment[0],
-                        self.epochs[0])
+        try:  # every combination must make a valid config (warm-up within epochs, cutout with augment ...)
+            for optimizer, augment, epochs in itertools.product(self.optimizers, self.augment, self.epochs):
+                self.config(self.datasets[0], self.families[0], self.budgets[0], optimizer, augment, epochs)
         except SmallnetsError as e:
             raise SmallnetsError(f"sweep '{self.name}': {e}") from None
 
