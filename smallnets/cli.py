@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--label-smoothing", type=float, default=d.label_smoothing)
     t.add_argument("--ema", type=float, dest="ema_decay", help="evaluate an EMA of the weights with this decay")
     t.add_argument("--augment", action="store_true", help="random crop (pad 4) + horizontal flip")
+    t.add_argument("--cutout", type=int, default=d.cutout, metavar="PIXELS",
+                   help="with --augment: also blank a random square of this side in each training image (Cutout; "
+                        "16 on CIFAR-10)")
     t.add_argument("--val-size", type=int, help="validation images carved from train (default 5000)")
     t.add_argument("--select", default=d.select, choices=("last", "best_val"),
                    help="checkpoint that is tested: last epoch or best validation accuracy")
@@ -254,7 +257,7 @@ def cmd_train(args) -> int:
         momentum=args.momentum, nesterov=args.nesterov, weight_decay=args.weight_decay, decay_all=args.decay_all,
         epochs=args.epochs, batch_size=args.batch_size, schedule=args.schedule, warmup_epochs=args.warmup_epochs,
         label_smoothing=args.label_smoothing, ema_decay=args.ema_decay, augment=args.augment,
-        val_size=args.val_size, select=args.select, train_limit=args.train_limit)
+        cutout=args.cutout, val_size=args.val_size, select=args.select, train_limit=args.train_limit)
     seeds = [args.seed]
     if args.seeds:
         try:

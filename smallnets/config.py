@@ -48,6 +48,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     ema_decay: float | None = None  # evaluate an exponential moving average of the weights with this decay
     augment: bool = False  # random crop (pad 4) + horizontal flip (where the dataset allows)
+    cutout: int = 0  # with augment: also blank a random square of this side in each training image; 0: none
     val_size: int | None = None  # validation images carved from train; None takes the dataset's default
     select: str = "last"  # which checkpoint is tested: last epoch, or best validation accuracy
     train_limit: int | None = None  # use only the first N training images (tests, smoke runs)
@@ -76,6 +77,11 @@ class TrainConfig:
             problems.append(f"EMA decay must be in (0, 1), got {self.ema_decay}")
         if self.epochs >= 1 and not 0 <= self.warmup_epochs <= self.epochs:
             problems.append(f"warm-up epochs must be in 0..epochs, got {self.warmup_epochs}")
+        if self.cutout < 0:
+            problems.append(f"cutout must be >= 0 pixels, got {self.cutout}")
+        if self.cutout and not self.augment:
+            # A run without augment is on the no-augmentation track; cutout there would put an augmented run on it.
+            problems.append("cutout needs augment (it adds to the crop+flip recipe)")
         if self.select == "best_val" and self.val_size == 0:
             problems.append("select=best_val needs a validation split (val_size > 0)")
         if problems:

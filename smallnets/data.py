@@ -499,8 +499,8 @@ class DeviceBatches:
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, spec: DatasetSpec, *, batch_size: int,
                  device: torch.device | str = "cpu", shuffle: bool = False, augment: bool = False,
-                 crop_padding: int = 4, drop_last: bool = False, generator: torch.Generator | None = None,
-                 channels_last: bool = False):
+                 crop_padding: int = 4, cutout: int = 0, drop_last: bool = False,
+                 generator: torch.Generator | None = None, channels_last: bool = False):
         self.device = torch.device(device)
         self.images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device).permute(0, 3, 1, 2).contiguous()
         self.labels = torch.from_numpy(labels).to(self.device)
@@ -509,6 +509,10 @@ class DeviceBatches:
         self.batch_size, self.shuffle, self.augment, self.drop_last = batch_size, shuffle, augment, drop_last
         self.flip = augment and spec.flip_ok
         self.crop_padding = crop_padding if augment else 0
+        self.cutout = cutout if augment else 0
+        if self.cutout > min(self.images.shape[-2:]):
+            raise SmallnetsError(f"cutout {cutout} is larger than the {spec.title} images "
+                                 f"({self.images.shape[-2]}x{self.images.shape[-1]} pixels)")
         self.generator = generator
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
 
@@ -540,7 +544,22 @@ class DeviceBatches:
             flip = torch.rand(len(x), device=x.device, generator=self.generator) < 0.5
             x = torch.where(flip[:, None, None, None], x.flip(3), x)
         x = (x.float() - self.mean) * self.inv_std
+        if self.cutout:
+            x = x * self._cutout_keep(x)
         return x.contiguous(memory_format=self.memory_format)
+
+    def _cutout_keep(self, x: torch.Tensor) -> torch.Tensor:
+        """Cutout (DeVries & Taylor 2017): 0 on a square of side `cutout` around a centre drawn anywhere in the image
+        (so the square may hang over an edge and cover less), 1 elsewhere; [B, 1, H, W]. Applied after
+        normalisation, the blanked pixels take the dataset's mean colour."""
+        b, _, h, w = x.shape
+        top = torch.randint(0, h, (b, 1), device=x.device, generator=self.generator) - self.cutout // 2
+        left = torch.randint(0, w, (b, 1), device=x.device, generator=self.generator) - self.cutout // 2
+        rows = torch.arange(h, device=x.device)
+        cols = torch.arange(w, device=x.device)
+        in_rows = (rows >= top) & (rows < top + self.cutout)  # [B, H]
+        in_cols = (cols >= left) & (cols < left + self.cutout)  # [B, W]
+        return (~(in_rows[:, :, None] & in_cols[:, None, :]))[:, None].to(x.dtype)
 
     def __iter__(self):
         n = len(self.labels)

@@ -177,7 +177,8 @@ def train_group(members: list[Member], results_dir: Path | None = None, options:
         if config.ema_decay else None
 
     shared_train = data_mod.DeviceBatches(*splits.train, spec, batch_size=config.batch_size, device=device,
-                                          shuffle=True, augment=config.augment, drop_last=True)
+                                          shuffle=True, augment=config.augment, cutout=config.cutout,
+                                          drop_last=True)
     data_rngs = [torch.Generator(device=device).manual_seed(s) for _, s in todo]
     train_batches = [shared_train.with_generator(g) for g in data_rngs]
     val_batches = data_mod.DeviceBatches(*splits.val, spec, batch_size=1024, device=device) \

@@ -260,8 +260,8 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
 
     data_rng = torch.Generator(device=device).manual_seed(seed)
     train_batches = data_mod.DeviceBatches(*splits.train, spec, batch_size=config.batch_size, device=device,
-                                           shuffle=True, augment=config.augment, drop_last=True,
-                                           generator=data_rng, channels_last=channels_last)
+                                           shuffle=True, augment=config.augment, cutout=config.cutout,
+                                           drop_last=True, generator=data_rng, channels_last=channels_last)
     eval_kw = dict(batch_size=1024, device=device, channels_last=channels_last)
     val_batches = data_mod.DeviceBatches(*splits.val, spec, **eval_kw) if len(splits.val[1]) else None
     steps = len(train_batches)

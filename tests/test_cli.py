@@ -14,6 +14,7 @@ from smallnets.train import run_dir_for
     (["train", "--model", "nope"], "unknown model 'nope'; expected one of: "),
     (["train", "--model", "resnet", "--budget", "10q"], "budget '10q' is not a count like 100000, 100k or 1.5M"),
     (["train", "--model", "resnet", "--epochs", "-1"], "epochs must be >= 1, got -1"),
+    (["train", "--model", "resnet", "--cutout", "16"], "cutout needs augment (it adds to the crop+flip recipe)"),
     (["train", "--model", "resnet", "--optimizer", "sgd"], "invalid choice: 'sgd' (choose from 'sgdm'"),
     (["train", "--model", "resnet", "--dataset", "cifar11"], "invalid choice: 'cifar11'"),
     (["train", "--model", "resnet", "--dataset", "cifar100", "--no-download", "--data-dir", "/nonexistent"],

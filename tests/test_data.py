@@ -313,6 +313,37 @@ def test_device_batches_normalise_crop_and_flip(sample):
     assert 10 < flips < 54  # about half are flipped
 
 
+def test_cutout_blanks_one_square_of_each_training_image(sample):
+    x, y = sample.x_train[:256], sample.y_train[:256]
+
+    def batch(**kw):
+        b = data.DeviceBatches(x, y, sample.spec, batch_size=256, augment=True, generator=torch.Generator().manual_seed(5),
+                               **kw)
+        return next(iter(b))[0]
+    crop_flip, cut = batch(), batch(cutout=16)
+    # Cutout draws after crop and flip: the same images, blanked (the dataset's mean, 0 after normalisation) in one
+    # square, every channel alike.
+    blank = (cut == 0).all(1)
+    assert torch.equal(cut, crop_flip * ~blank[:, None])
+    areas = []
+    for i, b in enumerate(blank & (crop_flip != 0).any(1)):  # ignore pixels that were 0 already
+        rows, cols = b.any(1).nonzero().flatten(), b.any(0).nonzero().flatten()
+        top, bottom, left, right = rows.min(), rows.max(), cols.min(), cols.max()
+        assert blank[i, top:bottom + 1, left:right + 1].all(), f"image {i}: the blanked pixels are not one rectangle"
+        h, w = bottom - top + 1, right - left + 1
+        # 16 a side, less only where the square hangs over an edge of the 32x32 image.
+        assert h == 16 or (h < 16 and (top == 0 or bottom == 31)), f"image {i}: {h} rows"
+        assert w == 16 or (w < 16 and (left == 0 or right == 31)), f"image {i}: {w} columns"
+        areas.append(int(h * w))
+    # A centre drawn anywhere in 0..31 keeps the whole square inside when it is in 8..24 on both axes: (17/32)^2, 28%.
+    assert 0.2 < sum(a == 256 for a in areas) / len(areas) < 0.45 and min(areas) >= 64
+    # Not without augmentation: evaluation batches and the no-augmentation track stay untouched.
+    plain = data.DeviceBatches(x, y, sample.spec, batch_size=256, cutout=16)
+    assert plain.cutout == 0 and not (next(iter(plain))[0] == 0).all(1).any()
+    with pytest.raises(SmallnetsError, match="cutout 40 is larger than the .* images .32x32 pixels."):
+        data.DeviceBatches(x, y, sample.spec, batch_size=256, augment=True, cutout=40)
+
+
 def test_no_flip_for_digits_and_drop_last(small_counts, tmp_path):
     small_counts("mnist", 60, 20)
     write_mnist_like(tmp_path / "mnist")

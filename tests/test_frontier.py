@@ -4,8 +4,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
-from smallnets.frontier import (best_under, frontier, literature, parse_accuracy, pareto_front, smallest_reaching,
+from smallnets.frontier import (ConfigSummary, best_under, frontier, literature, parse_accuracy, pareto_front, smallest_reaching,
                                 summarize)
 from smallnets.report import build_report, plot_frontier, plot_optimizers
 from smallnets.store import RunStore
@@ -60,6 +61,15 @@ def test_summaries_queries_and_front_use_validation(tmp_path):
     cmd = by_params[900].reproduce()
     assert cmd.startswith("smallnets train --model resnet --dataset cifar10_sample")
     assert "--budget 1000" in cmd and cmd.endswith("--seeds 0,1")
+
+
+def test_a_stronger_recipe_is_named_in_its_reproduce_command():
+    """The augmentation track admits stronger recipes than crop+flip (cutout, longer schedules); a front row names
+    its recipe through the command that reproduces it."""
+    config = TrainConfig(budget=100_000, augment=True, cutout=16, epochs=200, label_smoothing=0.1)
+    s = ConfigSummary("h", config, "resnet", 97_414, None, {}, "CIFAR-10 (JPEG copy)", seeds=[0, 1, 2])
+    assert s.reproduce() == ("smallnets train --model resnet --dataset cifar10 --augment --budget 100000 --cutout 16 "
+                             "--epochs 200 --label-smoothing 0.1 --seeds 0,1,2")
 
 
 def test_parse_accuracy():

@@ -158,10 +158,11 @@ def test_different_architectures_cannot_stack():
         StackedModels([create_model("resnet", depth=8, width=4), create_model("resnet", depth=8, width=6)])
 
 
-def test_stacked_runs_match_one_at_a_time_runs(sample):
+@pytest.mark.parametrize("cutout", [0, 8])
+def test_stacked_runs_match_one_at_a_time_runs(sample, cutout):
     """Same seeds, same recipe (augmentation, EMA, best-val selection): the same runs, to float reassociation."""
     cfg = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, epochs=3, batch_size=64, augment=True,
-                      ema_decay=0.9, train_limit=320, select="best_val", lr=0.05)
+                      cutout=cutout, ema_decay=0.9, train_limit=320, select="best_val", lr=0.05)
     alone = [train_run(cfg, s, options=QUIET, dataset=sample) for s in (3, 4)]
     stacked = train_stacked(cfg, [3, 4], options=QUIET, dataset=sample)
     assert [r.seed for r in stacked] == [3, 4]

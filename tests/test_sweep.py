@@ -180,6 +180,8 @@ def test_sqlite_sweep_resumes_after_sigkill(sample_dir, tmp_path):
     ("bad.toml", 'name = "x\n', "not valid TOML"),
     ("s.yaml", "name: y\nfamilies: [mlp]\ntrain: {val_size: 0}\n", "val_size must be > 0"),
     ("s.yaml", "name: y\nfamilies: [mlp]\ntrain: {epochz: 3}\n", "unknown train setting"),
+    # Every combination is checked, not only the first: here the second augment value cannot take the cutout.
+    ("bad.toml", 'name = "x"\naugment = [true, false]\n[train]\ncutout = 16\n', "sweep 'x': cutout needs augment"),
     ("bad.toml", 'name = "x"\nepochs = [30, 2]\n[train]\nwarmup_epochs = 5\n', "warm-up epochs must be in 0..epochs"),
 ])
 def test_bad_sweep_files(tmp_path, filename, text, needle):

@@ -4,6 +4,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -163,6 +164,21 @@ def test_config_validation_and_hash():
         TrainConfig.from_dict({"epochz": 3})
     c = TrainConfig(knobs=(("depth", 14),), budget=50_000, augment=True)
     assert TrainConfig.from_dict(c.to_dict()) == c
+    with pytest.raises(SmallnetsError, match="cutout needs augment"):
+        TrainConfig(cutout=16)
+    with pytest.raises(SmallnetsError, match="cutout must be >= 0 pixels, got -1"):
+        TrainConfig(cutout=-1, augment=True)
+    assert TrainConfig(augment=True, cutout=16).hash != TrainConfig(augment=True).hash
+
+
+def test_published_runs_keep_their_config_hashes():
+    """A field added since (cutout, say) is left out of the hash at its default, so every committed run's config
+    still hashes to the name its results live under."""
+    exports = sorted((Path(__file__).parents[1] / "docs" / "results").glob("*/runs.json"))
+    assert exports
+    for export in exports:
+        for run in json.loads(export.read_text()):
+            assert TrainConfig.from_dict(json.loads(run["config_json"])).hash == run["config_hash"], export
 
 
 def test_config_numbers_are_one_type_whatever_the_file_wrote():
