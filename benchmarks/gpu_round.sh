@@ -13,7 +13,7 @@
 #   then give_back. Later sessions: stacked (stacked seeds with and without CUDA graphs), and issue 6's campaigns:
 #   campaign cifar10-noaug (repeat the call to go on: the sweep resumes from results-gpu/, which stays on the
 #   machine while it is warm; every call returns a copy in $OUT), cifar10-aug, cifar10-transformers,
-#   cifar10-optimizers, cifar10-push and fashion-mnist, whose 30 MB of data travel in one call:
+#   cifar10-optimizers, cifar10-push, cifar10-push-cutout and fashion-mnist, whose 30 MB of data travel in one call:
 #   `mkdir -p .transfer/fmnist && cp /usr/share/datasets/fashion-mnist/* .transfer/fmnist/`; carry .transfer/fmnist
 #   and run `mkdir -p /root/data/fashion-mnist && cp .transfer/fmnist/* /root/data/fashion-mnist/`.
 # Each phase writes its figures under $OUT/<phase>/ (the files that come back). A phase that finds the data or the
