@@ -13,9 +13,11 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA G
 
 def test_device_batches_live_on_the_gpu(sample):
     b = data.DeviceBatches(sample.x_train, sample.y_train, sample.spec, batch_size=256, device="cuda", shuffle=True,
-                           augment=True, channels_last=True, generator=torch.Generator("cuda").manual_seed(0))
+                           augment=True, cutout=16, channels_last=True, generator=torch.Generator("cuda").manual_seed(0))
     x, y = next(iter(b))
     assert x.is_cuda and y.is_cuda and x.is_contiguous(memory_format=torch.channels_last)
+    blanked = (x == 0).all(1).flatten(1).sum(1)  # cutout's square: 64 to 256 pixels of each image
+    assert blanked.min() >= 64 and blanked.max() <= 256
     cpu = data.DeviceBatches(sample.x_train, sample.y_train, sample.spec, batch_size=256)
     gpu = data.DeviceBatches(sample.x_train, sample.y_train, sample.spec, batch_size=256, device="cuda")
     torch.testing.assert_close(next(iter(gpu))[0].cpu(), next(iter(cpu))[0])
