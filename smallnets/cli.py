@@ -640,7 +640,8 @@ def cmd_frontier(args) -> int:
         for a in front:
             test = format_mean_std(a["test_mean"], a["test_std"], a["seeds"]) + "%"
             print(f"  {a['params']:>10,}  {a['family']:14s} test {test:<14}  val {100 * a['val_mean']:6.2f}  "
-                  f"seeds {a['seeds']}  epochs {a['epochs']}  [{a['config_hash']}]")
+                  f"seeds {a['seeds']}  epochs {a['epochs']}{f'  cutout {c}' if (c := a['cutout']) else ''}  "
+                  f"[{a['config_hash']}]")
     return 0
 
 

@@ -84,8 +84,8 @@ class ConfigSummary:
 
     def as_row(self) -> dict:
         return {"config_hash": self.config_hash, "family": self.family, "params": self.params, "macs": self.macs,
-                "optimizer": self.config.optimizer, "augment": self.config.augment, "epochs": self.config.epochs,
-                "budget": self.config.budget, "seeds": len(self.seeds), "val_mean": self.val_mean,
+                "optimizer": self.config.optimizer, "augment": self.config.augment, "cutout": self.config.cutout,
+                "epochs": self.config.epochs, "budget": self.config.budget, "seeds": len(self.seeds), "val_mean": self.val_mean,
                 "val_std": self.val_std, "test_mean": self.test_mean, "test_std": self.test_std, "knobs": self.knobs,
                 "data_label": self.data_label, "run_ids": self.run_ids, "reproduce": self.reproduce()}
 

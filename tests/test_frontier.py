@@ -193,9 +193,9 @@ def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, caps
     fronts are per track; a question without --augment searches both and names the track of its answer."""
     from smallnets.cli import main
     with RunStore(tmp_path / "results.sqlite") as store:
-        for budget, val, params, augment in [(1000, 0.50, 900, False), (5000, 0.60, 4500, False),
-                                             (1000, 0.70, 900, True), (5000, 0.40, 4500, True)]:
-            r = fake_result(seed=0, test_acc=val, budget=budget, augment=augment)
+        for budget, val, params, augment, cutout in [(1000, 0.50, 900, False, 0), (5000, 0.60, 4500, False, 0),
+                                                     (1000, 0.70, 900, True, 16), (5000, 0.40, 4500, True, 0)]:
+            r = fake_result(seed=0, test_acc=val, budget=budget, augment=augment, cutout=cutout)
             r.val_acc, r.measures = val, {"params_total": params, "macs": params * 10}
             store.record(r)
     res = ["--dataset", "cifar10_sample", "--results", str(tmp_path)]
@@ -208,11 +208,14 @@ def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, caps
     # The augmented 4,500 is behind the augmented 900: it counts among the track's configs, not on its front.
     assert "front: 2 of 2 configs" in out and "front: 1 of 2 configs" in out
     assert "4,500" in out.split("standard augmentation")[0]
+    # A stronger recipe on the augmentation track says so on its row.
+    assert "cutout" not in out.split("standard augmentation")[0] and "epochs 2  cutout 16  [" in out
     assert main(["frontier", *res, "--augment", "on", "--json"]) == 0
     assert [a["params"] for a in json.loads(capsys.readouterr().out)] == [900]
     assert main(["frontier", *res, "--max-params", "10k"]) == 0
     out = capsys.readouterr().out
     assert "standard augmentation (crop+flip) (both tracks searched)" in out and "--augment" in out
+    assert "--cutout 16" in out
     assert main(["frontier", *res, "--max-params", "10k", "--augment", "off", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["answer"]["params"] == 4500
 
