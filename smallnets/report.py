@@ -49,6 +49,11 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
         pts = [s for s in summaries if s.family == fam]
         ax.errorbar([xs(s) for s in pts], [100 * s.test_mean for s in pts], yerr=[100 * s.test_std for s in pts],
                     fmt=mk, ms=6, alpha=0.8, capsize=2, label=fam)
+    # The augmentation track admits stronger recipes than crop+flip: ring them so the plot says which points they are.
+    stronger = [s for s in summaries if s.config.cutout]
+    if stronger:
+        ax.scatter([xs(s) for s in stronger], [100 * s.test_mean for s in stronger], s=180, facecolors="none",
+                   edgecolors="dimgray", lw=1, label="with Cutout")
     front = frontier(summaries) if x == "params" else []
     if front:
         ax.step([s.params for s in front], [100 * s.test_mean for s in front], where="post", color="black", lw=1.2,

@@ -92,6 +92,18 @@ def test_frontier_plot_numbers_every_published_point_and_names_it_in_a_key():
     assert "1  ResNet-20, 0.27M, 91.25%" in key
 
 
+def test_frontier_plot_rings_the_stronger_recipes():
+    def summary(cutout, params, test):
+        config = TrainConfig(budget=params, augment=True, cutout=cutout)
+        return ConfigSummary(config.hash, config, "resnet", params, None, {}, "x", [1], [0], [test], [test])
+    plain, cut = summary(0, 900, 0.6), summary(16, 4500, 0.7)
+    ax = plot_frontier([plain, cut], [], "t").axes[0]
+    ring = next(c for c in ax.collections if c.get_label() == "with Cutout")
+    assert ring.get_offsets().tolist() == [[4500, 70.0]]  # the Cutout config alone
+    assert "with Cutout" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any(c.get_label() == "with Cutout" for c in plot_frontier([plain], [], "t").axes[0].collections)
+
+
 def test_literature_points_are_cited():
     lit = literature("cifar10")
     assert lit and all(r["source"] and 0 < r["test_acc"] < 1 and r["params"] > 0 for r in lit)
