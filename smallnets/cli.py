@@ -578,7 +578,8 @@ def cmd_confirm(args) -> int:
     if args.dry_run:
         for config, seed in runs:
             print(f"would train {config.model} {config.hash} seed {seed}  ({config.dataset}, "
-                  f"{config.optimizer} lr {config.peak_lr:g}, aug {int(config.augment)})")
+                  f"{config.optimizer} lr {config.peak_lr:g}, aug {int(config.augment)}"
+                  f"{f', cutout {config.cutout}' if config.cutout else ''})")
         print(f"{len(runs)} run(s) in the first round; later rounds follow if the choice moves")
         return 0
     print(f"confirm: {len(runs)} run(s) trained; every chosen config has {args.seeds} finished seed(s) or ran out of "

@@ -307,10 +307,10 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     res = ["--results", str(tmp_path), "--data-dir", str(sample_dir)]
     tiny = ["--dataset", "cifar10_sample", "--epochs", "1", "--train-limit", "256", "--val-size", "200",
             "--batch-size", "64", "--device", "cpu", "--progress", "none"]
-    assert main(["train", "--model", "mlp", "--budget", "4k", *tiny, *res]) == 0
+    assert main(["train", "--model", "mlp", "--budget", "4k", "--augment", "--cutout", "8", *tiny, *res]) == 0
     capsys.readouterr()
     assert main(["confirm", "--seeds", "2", "--dry-run", "--results", str(tmp_path)]) == 0
-    assert "would train mlp" in capsys.readouterr().out
+    assert "would train mlp" in (out := capsys.readouterr().out) and "aug 1, cutout 8)" in out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--max-params", "1k", "--results", str(tmp_path)]) == 0
     assert "0 run(s) in the first round" in capsys.readouterr().out  # the mlp has about 4k parameters
     assert main(["confirm", "--max-params", "4q", "--results", str(tmp_path)]) == 2
@@ -320,6 +320,7 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
         rows = store.runs()
     assert sorted(r["seed"] for r in rows) == [0, 1] and len({r["config_hash"] for r in rows}) == 1
     assert all(r["status"] == "finished" and r["params_total"] <= 4000 for r in rows)
+    assert all(json.loads(r["config_json"])["cutout"] == 8 for r in rows)  # the new seed keeps the recipe
     assert main(["confirm", "--what", "front,colour", "--results", str(tmp_path)]) == 2
     assert "--what: unknown choice(s) colour" in capsys.readouterr().err
     assert main(["confirm", "--results", str(tmp_path / "nowhere")]) == 2
