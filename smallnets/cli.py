@@ -624,6 +624,7 @@ def cmd_frontier(args) -> int:
             return 1
         a = answer.as_row()
         print(f"{question} on {a['data_label']}, {track_name(a['augment'])}"
+              f"{f' with Cutout {c}' if (c := a['cutout']) else ''}"
               f"{'' if augment is not None else ' (both tracks searched)'}:")
         print(f"  {a['family']}({format_knobs(a['knobs'])})  {a['params']:,} parameters")
         print(f"  validation {format_mean_std(a['val_mean'], a['val_std'], a['seeds'])}%, test "
@@ -636,8 +637,8 @@ def cmd_frontier(args) -> int:
         print(json.dumps([a for front in fronts.values() for a in front], indent=1, default=str))
         return 0
     for aug, front in fronts.items():
-        print(f"front: {len(front)} of {len(by_track[aug])} configs on {', '.join(labels)}, {track_name(aug)} "
-              f"(chosen on validation; test shown):")
+        print(f"front: {len(front)} of {len(by_track[aug])} configs on {', '.join(labels)}, "
+              f"{track_name(aug, by_track[aug])} (chosen on validation; test shown):")
         for a in front:
             test = format_mean_std(a["test_mean"], a["test_std"], a["seeds"]) + "%"
             print(f"  {a['params']:>10,}  {a['family']:14s} test {test:<14}  val {100 * a['val_mean']:6.2f}  "

@@ -123,8 +123,13 @@ def tracks(rows: list[dict]) -> dict[tuple[str, bool], list[dict]]:
     return dict(sorted(out.items()))
 
 
-def track_name(augment: bool) -> str:
-    return "standard augmentation (crop+flip)" if augment else "no augmentation"
+def track_name(augment: bool, summaries: list[ConfigSummary] = ()) -> str:
+    """The track's name; on the augmentation track, the Cutout sizes some of its configs add (their rows say which)."""
+    if not augment:
+        return "no augmentation"
+    sizes = sorted({s.config.cutout for s in summaries if s.config.cutout})
+    return ("standard augmentation (crop+flip" + (f"; some configs add Cutout {'/'.join(map(str, sizes))}"
+                                                   if sizes else "") + ")")
 
 
 def frontier(summaries: list[ConfigSummary]) -> list[ConfigSummary]:

@@ -272,7 +272,7 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         if not summaries:
             continue
         tag = "aug" if augment else "noaug"
-        name = track_name(augment)
+        name = track_name(augment, summaries)
         lit = literature(dataset, augment)
         images[f"frontier_{tag}"] = _save(plot_frontier(summaries, lit, f"{title}, {name}"), out, f"frontier_{tag}")
         images[f"macs_{tag}"] = _save(plot_frontier(summaries, [], f"{title}, {name}: accuracy vs MACs", x="macs"),

@@ -7,7 +7,7 @@ import pytest
 from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
 from smallnets.frontier import (ConfigSummary, best_under, frontier, literature, parse_accuracy, pareto_front, smallest_reaching,
-                                summarize)
+                                summarize, track_name)
 from smallnets.report import build_report, plot_frontier, plot_optimizers
 from smallnets.store import RunStore
 
@@ -102,6 +102,11 @@ def test_frontier_plot_rings_the_stronger_recipes():
     assert ring.get_offsets().tolist() == [[4500, 70.0]]  # the Cutout config alone
     assert "with Cutout" in [t.get_text() for t in ax.get_legend().get_texts()]
     assert not any(c.get_label() == "with Cutout" for c in plot_frontier([plain], [], "t").axes[0].collections)
+    # The track's name (plot titles, report and frontier headings) says so too, with every size in use.
+    assert track_name(True, [plain]) == "standard augmentation (crop+flip)" == track_name(True)
+    assert track_name(True, [plain, cut, summary(8, 2000, 0.5)]) == \
+        "standard augmentation (crop+flip; some configs add Cutout 8/16)"
+    assert track_name(False, [plain]) == "no augmentation"
 
 
 def test_literature_points_are_cited():
@@ -216,7 +221,9 @@ def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, caps
         [(900, False), (4500, False), (900, True)]
     assert main(["frontier", *res]) == 0
     out = capsys.readouterr().out
-    assert "no augmentation (chosen" in out and "standard augmentation (crop+flip) (chosen" in out
+    # The augmentation track's heading says that some of its configs add Cutout, and which size.
+    assert "no augmentation (chosen" in out
+    assert "standard augmentation (crop+flip; some configs add Cutout 16) (chosen" in out
     # The augmented 4,500 is behind the augmented 900: it counts among the track's configs, not on its front.
     assert "front: 2 of 2 configs" in out and "front: 1 of 2 configs" in out
     assert "4,500" in out.split("standard augmentation")[0]
@@ -226,7 +233,7 @@ def test_frontier_cli_gives_each_augmentation_track_its_own_front(tmp_path, caps
     assert [a["params"] for a in json.loads(capsys.readouterr().out)] == [900]
     assert main(["frontier", *res, "--max-params", "10k"]) == 0
     out = capsys.readouterr().out
-    assert "standard augmentation (crop+flip) (both tracks searched)" in out and "--augment" in out
+    assert "standard augmentation (crop+flip) with Cutout 16 (both tracks searched)" in out and "--augment" in out
     assert "--cutout 16" in out
     assert main(["frontier", *res, "--max-params", "10k", "--augment", "off", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["answer"]["params"] == 4500
