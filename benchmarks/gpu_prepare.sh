@@ -2,8 +2,9 @@
 # Before a GPU session, on this machine: pack what the GPU machine needs into parts that each fit one device call,
 # and print the calls to make. Two things stand in the way of the plain recipe (split the data in two, carry each):
 #   - a call carries at most 64 MiB, the working tree included, and the tree (docs/results holds every round's
-#     report; superseded rounds shed their CSV and SVG copies) is about 24 MiB, so two 56 MiB parts of CIFAR-10 do
-#     not fit beside it: the part size here is what the tree leaves free (3 calls up to a 25 MiB tree, then 4);
+#     report; superseded rounds shed their CSV and SVG copies) grows with each round (it prints its size), so two
+#     56 MiB parts of CIFAR-10 do not fit beside it: the part size here is what the tree leaves free (3 calls up to
+#     a 25 MiB tree, then 4);
 #   - the GPU image has PyTorch, numpy, matplotlib, rich and PyYAML but not Optuna, SQLAlchemy, pytorch-optimizer
 #     or platformdirs, without which `smallnets train` does not even import (no registry can be reached there):
 #     their wheels, for the image's Python 3.12, travel with the last part, and gpu_round.sh installs them.

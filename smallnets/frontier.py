@@ -12,6 +12,7 @@ import csv
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 
@@ -123,13 +124,13 @@ def tracks(rows: list[dict]) -> dict[tuple[str, bool], list[dict]]:
     return dict(sorted(out.items()))
 
 
-def track_name(augment: bool, summaries: list[ConfigSummary] = ()) -> str:
+def track_name(augment: bool, summaries: Sequence[ConfigSummary] = ()) -> str:
     """The track's name; on the augmentation track, the Cutout sizes some of its configs add (their rows say which)."""
     if not augment:
         return "no augmentation"
     sizes = sorted({s.config.cutout for s in summaries if s.config.cutout})
-    return ("standard augmentation (crop+flip" + (f"; some configs add Cutout {'/'.join(map(str, sizes))}"
-                                                   if sizes else "") + ")")
+    cutout = f"; some configs add Cutout {'/'.join(map(str, sizes))}" if sizes else ""
+    return f"standard augmentation (crop+flip{cutout})"
 
 
 def frontier(summaries: list[ConfigSummary]) -> list[ConfigSummary]:
