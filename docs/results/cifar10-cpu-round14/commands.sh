@@ -8,7 +8,8 @@
 #      SGDM lr 0.01 (it stays at chance at 0.1), cct and vit_s with AdamW (their better optimizer at 50k);
 #   3. `confirm` again: resnet18_s 9k (9,005 parameters, fewer than shallow_cnn's 9,187) joined the front at step 2
 #      with 1 seed, so it gets seeds 1-2;
-#   4. resnet18_s, mobilenet_v2 and shufflenet_v2 at 25k (squeezenet, cct and vit_s left out for time);
+#   4. resnet18_s, mobilenet_v2 and shufflenet_v2 at 25k (the sweep file), squeezenet (SGDM 0.01) and cct (AdamW)
+#      at 25k (vit_s left out for time);
 #   5. the exact-vs-JPEG gap of the front runs whose model files are here, the report and the exports.
 set -eu
 RESULTS=${RESULTS:-results-cifar10-cpu}
@@ -25,6 +26,10 @@ smallnets train --model vit_s --dataset cifar10 --budget 10k --optimizer adamw -
   --results "$RESULTS" $CPU
 smallnets confirm --what front --augment off --dataset cifar10 --seeds 3 --results "$RESULTS" $CPU
 smallnets sweep --config sweeps/cifar10-cpu-round14-families-25k.toml --results "$RESULTS" $CPU
+smallnets train --model squeezenet --dataset cifar10 --budget 25k --lr 0.01 --epochs 10 --select best_val --seed 0 \
+  --results "$RESULTS" $CPU
+smallnets train --model cct --dataset cifar10 --budget 25k --optimizer adamw --epochs 10 --select best_val --seed 0 \
+  --results "$RESULTS" $CPU
 smallnets jpeg-gap --results "$RESULTS" --device cpu > "$OUT/jpeg-gap.txt" 2> "$OUT/jpeg-gap-not-measured.txt"
 smallnets jpeg-gap --results "$RESULTS" --device cpu --json > "$OUT/jpeg-gap.json"
 smallnets report --results "$RESULTS" --out "$OUT"
