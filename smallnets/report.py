@@ -164,6 +164,33 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
     return fig
 
 
+def plot_families(summaries: list[ConfigSummary], title: str):
+    """The per-budget table as a picture: each family's best config (chosen on validation) at each budget, joined
+    in budget order, so where one family overtakes another shows as lines crossing. None while no family has
+    two budgets (nothing to join)."""
+    best = family_best(summaries)
+    by_family: dict[str, list[ConfigSummary]] = {}
+    for (_, family), s in sorted(best.items()):
+        by_family.setdefault(family, []).append(s)
+    if not any(len(points) > 1 for points in by_family.values()):
+        return None
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    markers = _family_markers(summaries)
+    for family, points in sorted(by_family.items()):
+        ax.errorbar([s.params for s in points], [100 * s.test_mean for s in points],
+                    yerr=[100 * s.test_std for s in points], fmt=f"{markers[family]}-", ms=5, lw=1, capsize=2,
+                    alpha=0.85, label=family)
+    ax.set_xscale("log")
+    ax.set_xlabel("parameters")
+    ax.set_ylabel("test accuracy (%) of the family's best on validation")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.text(0.01, 0.01, "each point: the family's best on validation of whatever was trained at that budget; "
+             "recipes and tuning effort differ (see the table)", fontsize=7)
+    return fig
+
+
 def plot_seeds(summaries: list[ConfigSummary], title: str):
     multi = sorted((s for s in summaries if len(s.test) > 1), key=lambda s: s.params)
     if not multi:
@@ -283,6 +310,9 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         fig = plot_learning_rates(summaries, f"learning rate per optimizer, {name}")
         if fig:
             images[f"lrs_{tag}"] = _save(fig, out, f"lrs_{tag}")
+        fig = plot_families(summaries, f"each family's best per budget, {name}")
+        if fig:
+            images[f"families_{tag}"] = _save(fig, out, f"families_{tag}")
         fig = plot_seeds(summaries, f"seed spread, {name}")
         if fig:
             images[f"seeds_{tag}"] = _save(fig, out, f"seeds_{tag}")
@@ -297,10 +327,13 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
                        "<h3>The front</h3>", _html_table(front),
                        f"<p class='caveat'>{html.escape(unsettled)}</p>" if unsettled else "",
                        "<h3>Best of each family per budget (test %, parameters)</h3>", _html_table(per_budget, cols),
+                       (f"<img alt='each family per budget' src='data:image/png;base64,{images[f'families_{tag}']}'>"
+                        if f"families_{tag}" in images else ""),
                        f"<img alt='accuracy vs MACs' src='data:image/png;base64,{images[f'macs_{tag}']}'>"]
         md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
                f"> {unsettled}\n" if unsettled else "",
-               "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols)]
+               "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols),
+               f"![families_{tag}](families_{tag}.png)\n" if f"families_{tag}" in images else ""]
         for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"),
                              (f"lrs_{tag}", "Learning rate per optimizer"), (f"seeds_{tag}", "Seed spread")):
             if key in images:

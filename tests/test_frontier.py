@@ -8,7 +8,7 @@ from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
 from smallnets.frontier import (ConfigSummary, best_under, frontier, literature, parse_accuracy, pareto_front, smallest_reaching,
                                 summarize, track_name)
-from smallnets.report import build_report, plot_frontier, plot_optimizers
+from smallnets.report import build_report, plot_families, plot_frontier, plot_optimizers
 from smallnets.store import RunStore
 
 from .test_store import fake_result
@@ -109,6 +109,24 @@ def test_frontier_plot_rings_the_stronger_recipes():
     assert track_name(False, [plain]) == "no augmentation"
 
 
+def test_families_plot_joins_each_familys_validation_choice_in_budget_order():
+    def summary(family, budget, params, lr, val, tests):
+        config = TrainConfig(budget=budget, lr=lr)
+        return ConfigSummary(config.hash, config, family, params, None, {}, "x", [1], list(range(len(tests))),
+                             [val] * len(tests), tests)
+    summaries = [summary("resnet", 50_000, 49_000, 0.1, 0.75, [0.74, 0.76]),
+                 summary("resnet", 10_000, 9_800, 0.1, 0.66, [0.66]),
+                 # better on test but worse on validation: the plot must not pick it
+                 summary("resnet", 10_000, 9_800, 0.03, 0.60, [0.90]),
+                 summary("mlp", 10_000, 9_200, 0.01, 0.30, [0.29])]
+    ax = plot_families(summaries, "t").axes[0]
+    lines = {bars.get_label(): bars.lines[0] for bars in ax.containers}  # each family's errorbar: its data line
+    assert sorted(lines) == ["mlp", "resnet"]
+    assert lines["resnet"].get_xydata().ravel().tolist() == pytest.approx([9_800, 66.0, 49_000, 75.0])
+    assert lines["mlp"].get_xydata().ravel().tolist() == pytest.approx([9_200, 29.0])  # one budget: a lone marker
+    assert plot_families(summaries[1:2] + summaries[3:], "t") is None  # no family has two budgets: no plot
+
+
 def test_literature_points_are_cited():
     lit = literature("cifar10")
     assert lit and all(r["source"] and 0 < r["test_acc"] < 1 and r["params"] > 0 for r in lit)
@@ -153,6 +171,7 @@ def test_report_renders_plot_table_and_caveat(tmp_path):
     assert "2 of the front's 2 configs rest on fewer than 3 seeds" in md  # 2 and 1 seeds: both unsettled
     assert "Compute behind them: 3 run(s) on unknown device, 0.0 h of run time" in md
     assert (tmp_path / "out" / "cifar10_sample" / "frontier_noaug.svg").is_file()
+    assert "![families_noaug](families_noaug.png)" in md and "alt='each family per budget'" in page  # 2 budgets
     with pytest.raises(SmallnetsError, match="no runs of dataset 'mnist'"):
         build_report(rows, "mnist", tmp_path / "out")
 
