@@ -17,36 +17,24 @@ set -eu
 RESULTS=${RESULTS:-results-cifar10-cpu}
 OUT=docs/results/cifar10-cpu-round15
 CPU="--device cpu --threads 2 --progress lines"
+TRAIN="--dataset cifar10 --epochs 10 --select best_val --seed 0 --results $RESULTS $CPU"
 [ -f "$RESULTS/results.sqlite" ] || smallnets runs --import docs/results/cifar10-cpu-round14/runs.json --results "$RESULTS"
-smallnets train --model vit_s --dataset cifar10 --budget 25k --optimizer adamw --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model mlp --dataset cifar10 --budget 100k --lr 0.01 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
+smallnets train --model vit_s --budget 25k --optimizer adamw $TRAIN
+smallnets train --model mlp --budget 100k --lr 0.01 $TRAIN
 smallnets sweep --config sweeps/cifar10-cpu-round15-families-100k.toml --results "$RESULTS" $CPU
-smallnets train --model cct --dataset cifar10 --budget 100k --optimizer adamw --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model squeezenet --dataset cifar10 --budget 100k --lr 0.01 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model shallow_cnn --dataset cifar10 --budget 100k --lr 0.03 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model vit_s --dataset cifar10 --budget 100k --optimizer adamw --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model mlp --dataset cifar10 --budget 250k --lr 0.01 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
+smallnets train --model cct --budget 100k --optimizer adamw $TRAIN
+smallnets train --model squeezenet --budget 100k --lr 0.01 $TRAIN
+smallnets train --model shallow_cnn --budget 100k --lr 0.03 $TRAIN
+smallnets train --model vit_s --budget 100k --optimizer adamw $TRAIN
+smallnets train --model mlp --budget 250k --lr 0.01 $TRAIN
 smallnets sweep --config sweeps/cifar10-cpu-round15-families-250k.toml --results "$RESULTS" $CPU
-smallnets train --model cct --dataset cifar10 --budget 250k --optimizer adamw --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model squeezenet --dataset cifar10 --budget 250k --lr 0.01 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model vit_s --dataset cifar10 --budget 250k --optimizer adamw --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model shallow_cnn --dataset cifar10 --budget 100k --lr 0.01 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
-smallnets train --model shallow_cnn --dataset cifar10 --budget 250k --lr 0.01 --epochs 10 --select best_val --seed 0 \
-  --results "$RESULTS" $CPU
+smallnets train --model cct --budget 250k --optimizer adamw $TRAIN
+smallnets train --model squeezenet --budget 250k --lr 0.01 $TRAIN
+smallnets train --model vit_s --budget 250k --optimizer adamw $TRAIN
+smallnets train --model shallow_cnn --budget 100k --lr 0.01 $TRAIN
+smallnets train --model shallow_cnn --budget 250k --lr 0.01 $TRAIN
 for BUDGET in 100k 250k; do
-  smallnets train --model vgg16_s --dataset cifar10 --budget $BUDGET --lr 0.03 --epochs 10 --select best_val --seed 0 \
-    --results "$RESULTS" $CPU
+  smallnets train --model vgg16_s --budget $BUDGET --lr 0.03 $TRAIN
 done
 smallnets jpeg-gap --results "$RESULTS" --device cpu > "$OUT/jpeg-gap.txt" 2> "$OUT/jpeg-gap-not-measured.txt"
 smallnets jpeg-gap --results "$RESULTS" --device cpu --json > "$OUT/jpeg-gap.json"

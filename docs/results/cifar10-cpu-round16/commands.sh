@@ -14,7 +14,8 @@ set -eu
 RESULTS=${RESULTS:-results-cifar10-cpu}
 OUT=docs/results/cifar10-cpu-round16
 CPU="--device cpu --threads 2 --progress lines"
-TRAIN="--dataset cifar10 --epochs 10 --select best_val --seed 0 --results $RESULTS $CPU"
+RECIPE="--dataset cifar10 --epochs 10 --select best_val --results $RESULTS $CPU"
+TRAIN="$RECIPE --seed 0"
 [ -f "$RESULTS/results.sqlite" ] || smallnets runs --import docs/results/cifar10-cpu-round15/runs.json --results "$RESULTS"
 smallnets train --model shallow_cnn --budget 50k --lr 0.01 $TRAIN
 smallnets train --model mlp --budget 500k --lr 0.01 $TRAIN
@@ -26,8 +27,7 @@ smallnets train --model mobilenet_v2 --budget 250k $TRAIN
 smallnets train --model shallow_cnn --budget 25k --lr 0.01 $TRAIN
 smallnets train --model shallow_cnn --budget 50k --lr 0.003 $TRAIN
 for SEED in 1 2; do
-  smallnets train --model shufflenet_v2 --budget 100k --dataset cifar10 --epochs 10 --select best_val --seed $SEED \
-    --results "$RESULTS" $CPU
+  smallnets train --model shufflenet_v2 --budget 100k $RECIPE --seed $SEED
 done
 smallnets jpeg-gap --results "$RESULTS" --device cpu > "$OUT/jpeg-gap.txt" 2> "$OUT/jpeg-gap-not-measured.txt"
 smallnets jpeg-gap --results "$RESULTS" --device cpu --json > "$OUT/jpeg-gap.json"
