@@ -559,9 +559,11 @@ def _print_plan(spec, storage: str) -> int:
     for p in plan:
         size = (f"{p.params:>10,} {format_count(p.macs):>9}" if p.params is not None else f"{'-':>10} {'-':>9}")
         print(f"  {p.state:<10} {p.runs:>4} {size}  {p.key}" + (f": {p.why}" if p.why else ""))
-    to_train = sum(p.runs for p in plan if p.state == "to train")
+    to_train = sum(p.runs - p.recorded for p in plan if p.state == "to train")
+    recorded = sum(p.recorded for p in plan if p.state in ("recorded", "to train"))
     infeasible = sum(p.state == "infeasible" for p in plan)
     print(f"{len(plan)} point(s), {sum(p.runs for p in plan)} run(s): {to_train} run(s) to train"
+          + (f"; {recorded} run(s) already in the database, which the sweep takes from it" if recorded else "")
           + (f"; {infeasible} point(s) infeasible, which the sweep skips" if infeasible else ""))
     return 0
 

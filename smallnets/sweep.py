@@ -46,7 +46,7 @@ from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, 
 from .models import get_family, list_models
 from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
-from .train import RecordedModelMismatch, RunOptions, check_recorded_models, fitted_knobs, meta_model
+from .train import RecordedModelMismatch, RunOptions, RunResult, check_recorded_models, fitted_knobs, meta_model
 
 SWEPT = ("dataset", "model", "budget", "optimizer", "augment", "epochs")
 SAMPLERS = ("tpe", "nsga2", "random")
@@ -336,16 +336,28 @@ class Worker:
             trial.set_user_attr("status", f"failed: {e}")
             self.log(f"sweep {self.spec.name}: {e}")
             raise
-        if config.dataset not in self._datasets:
+        # A run the database already holds is its answer, as for `smallnets train`, even where its run folder is
+        # not here (imported from an export, or trained on another machine): training it again would replace the
+        # recorded result with another one under the same config and seed.
+        recorded, reused = {}, {}
+        for c, s in members:
+            rows = self.store.runs(config_hash=c.hash, seed=s)
+            if rows:
+                recorded[(c.hash, s)] = rows[0]["id"]
+                reused[(c.hash, s)] = RunResult.from_dict(json.loads(rows[0]["result_json"]))
+                self.log(f"sweep {self.spec.name}: {c.model} {c.hash} seed {s} already recorded (run {rows[0]['id']})")
+        to_train = [(c, s) for c, s in members if (c.hash, s) not in reused]
+        if to_train and config.dataset not in self._datasets:
             self._datasets[config.dataset] = load_dataset(config.dataset, self.options.data_dir,
                                                           download_missing=self.options.download)
-        dataset = self._datasets[config.dataset]
-        recorded = {}
 
         def record(result):  # into the database as each run (or stacked group) ends: a kill loses nothing finished
             recorded[(result.config.hash, result.seed)] = self.store.record(result)
 
-        results = train_runs(list(members), self.results_dir, self.options, dataset=dataset, on_result=record)
+        trained = train_runs(to_train, self.results_dir, self.options, dataset=self._datasets.get(config.dataset),
+                             on_result=record)
+        trained = dict(zip(to_train, trained))
+        results = [reused.get((c.hash, s)) or trained[(c, s)] for c, s in members]
         run_ids = [recorded[(c.hash, s)] for c, s in members]
         by_config: dict[str, list] = {}
         for r in results:
@@ -518,26 +530,47 @@ def run_concurrent(argv: list[str], workers: int, spec: SweepSpec, storage_url: 
 class PlannedPoint:
     key: str  # the grid point, as the study names it
     runs: int  # (config, seed) runs its trial trains
-    state: str  # done | to train | infeasible (the family cannot meet the budget: the sweep skips the point)
+    state: str  # done | recorded | to train | infeasible (the family cannot meet the budget: the sweep skips it)
     params: int | None = None
     macs: int | None = None  # of one forward pass of one image
     why: str = ""  # what makes it infeasible
+    recorded: int = 0  # of its runs, those the database already holds (the sweep takes them from it, trains none)
 
 
-def _existing_study(spec: SweepSpec, location: str) -> optuna.Study | None:
-    """The sweep's study if the database already holds it; reads only, creates neither file nor tables."""
+def _existing_tables(location: str) -> tuple[str | None, set[str]]:
+    """(the database URL, its tables) where the database exists; reads only, creates neither file nor tables."""
     if "://" not in location:
         path = Path(location).expanduser()
         if not path.is_file():
-            return None
+            return None, set()
         location = f"sqlite:///{path}"
     import sqlalchemy as sa
     engine = sa.create_engine(location)
     try:
-        if not sa.inspect(engine).has_table("studies"):
-            return None
+        return location, set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def _recorded_runs(location: str) -> set[tuple[str, int]]:
+    """(config hash, seed) of every run the database holds; reads only."""
+    location, tables = _existing_tables(location)
+    if "runs" not in tables:
+        return set()
+    import sqlalchemy as sa
+    engine = sa.create_engine(location)
+    try:
+        with engine.connect() as conn:
+            return {(h, seed) for h, seed in conn.execute(sa.text("SELECT config_hash, seed FROM runs"))}
+    finally:
+        engine.dispose()
+
+
+def _existing_study(spec: SweepSpec, location: str) -> optuna.Study | None:
+    """The sweep's study if the database already holds it; reads only, creates neither file nor tables."""
+    location, tables = _existing_tables(location)
+    if "studies" not in tables:
+        return None
     _quiet_optuna()
     storage = optuna.storages.RDBStorage(location, skip_table_creation=True)
     try:
@@ -557,6 +590,7 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
         raise SmallnetsError("a plan lists grid points; a search sweep chooses its trials as it goes")
     study = _existing_study(spec, location)
     done = {t.params.get("point") for t in study.get_trials(deepcopy=False) if _is_done(t)} if study else set()
+    recorded = _recorded_runs(location)
     sized: dict[tuple, tuple[int, int] | SmallnetsError] = {}
     plan = []
     for key, members in spec.grid().items():
@@ -575,7 +609,9 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
         if isinstance(got, SmallnetsError):
             plan.append(PlannedPoint(key, len(members), "infeasible", why=str(got)))
         else:
-            plan.append(PlannedPoint(key, len(members), "done" if key in done else "to train", *got))
+            held = sum((c.hash, seed) in recorded for c, seed in members)
+            state = "done" if key in done else "recorded" if held == len(members) else "to train"
+            plan.append(PlannedPoint(key, len(members), state, *got, recorded=held))
     return study is not None, plan
 
 

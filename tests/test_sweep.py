@@ -68,6 +68,35 @@ def test_grid_sweep_on_sqlite_end_to_end(sample_dir, tmp_path):
     again.close()
 
 
+def test_a_point_the_database_already_holds_is_not_trained_again(sample_dir, tmp_path):
+    """A run recorded in the database without its run folder here (imported from an export, or trained on another
+    machine) answers a new sweep's point as it answers `smallnets train`: training it again would replace the
+    recorded result with another one under the same config and seed."""
+    import shutil
+    point = {"datasets": ["cifar10_sample"], "families": ["mlp"], "budgets": ["4k"], "epochs": [1], "seeds": [0],
+             "train": TINY_TRAIN}
+    first = Worker(spec_from_dict({"name": "first", **point}), str(tmp_path / "results.sqlite"), tmp_path,
+                   RunOptions(progress="none", data_dir=str(sample_dir)))
+    assert first.run()["done"] == 1
+    first.close()
+    with RunStore(tmp_path / "results.sqlite") as store:
+        (before,) = store.runs()
+    shutil.rmtree(tmp_path / "runs")
+    lines = []  # no data here: a point that trained would fail to load its dataset
+    second = Worker(spec_from_dict({"name": "second", **point}), str(tmp_path / "results.sqlite"), tmp_path,
+                    RunOptions(progress="none", data_dir=str(tmp_path / "no-data")), log=lines.append)
+    counts = second.run()
+    (trial,) = second.study.get_trials()
+    second.close()
+    assert (counts["done"], counts["failed"]) == (1, 0)
+    assert any(f"seed 0 already recorded (run {before['id']})" in line for line in lines)
+    assert trial.user_attrs["run_id"] == before["id"] and trial.value == pytest.approx(before["val_acc"])
+    with RunStore(tmp_path / "results.sqlite") as store:
+        (after,) = store.runs()
+    assert after == before
+    assert not (tmp_path / "runs").exists()
+
+
 def test_grid_skips_a_budget_its_family_cannot_meet(sample_dir, tmp_path):
     """A grid over every family and budget can ask a family for less than its smallest width: that point is pruned
     as infeasible (done for good, not failed) and the others train."""
@@ -401,13 +430,24 @@ def test_dry_run_plans_the_grid_without_writing_and_sees_what_the_study_did(samp
     assert f"|{trained['model']}|{trained['budget']}|" in done_lines[0]
     assert f"{trained['params_total']:,}" in done_lines[0]  # the plan's size is the trained model's
 
+    # A run the database holds but this study did not train (imported, or another study's): the sweep takes it from
+    # the database, and the plan says so instead of counting it as training to do.
+    other = tmp_path / "other.toml"
+    other.write_text(SPEC_TOML.format(name="other", epochs=1))
+    assert main(["sweep", "--config", str(other), "--results", str(results), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    recorded_lines = [line for line in out.splitlines() if line.strip().startswith("recorded")]
+    assert len(recorded_lines) == 1 and f"|{trained['model']}|{trained['budget']}|" in recorded_lines[0]
+    assert "7 run(s) to train; 1 run(s) already in the database, which the sweep takes from it" in out
+
     capsys.readouterr()
     assert main(args + ["--budgets", "4k,50"]) == 2  # another sweep under the same name
     assert "already exists with a different sweep" in capsys.readouterr().err
     assert main(args + ["--name", "tiny", "--budgets", "50,4k"]) == 0
     out = capsys.readouterr().out
     assert out.count("infeasible") == 4 + 1 and "below the minimum of model 'resnet'" in out
-    assert "4 run(s) to train; 4 point(s) infeasible, which the sweep skips" in out
+    assert ("3 run(s) to train; 1 run(s) already in the database, which the sweep takes from it; "
+            "4 point(s) infeasible, which the sweep skips") in out
     assert main(args + ["--mode", "search"]) == 2
 
 
