@@ -532,8 +532,8 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
         counts = run_concurrent(_strip_workers(argv), workers, spec, _storage(args),
                                 _results_dir(args) / "sweep-logs", args.threads)
         print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), {counts['failed']} "
-              f"failed and re-run, {counts['duplicate']} skipped")
-        return 0
+              f"failed trial(s), {counts['duplicate']} skipped")
+        return _unfinished(spec, counts)
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
     worker = Worker(spec, _storage(args), _results_dir(args), options)
@@ -542,10 +542,19 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     finally:
         worker.close()
     print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), {counts['running']} "
-          f"running elsewhere, {counts['waiting']} waiting, {counts['failed']} failed and re-run, "
+          f"running elsewhere, {counts['waiting']} waiting, {counts['failed']} failed trial(s), "
           f"{counts['duplicate']} skipped")
     print(f"results: {_storage(args)}; see `smallnets frontier` and `smallnets report`")
-    return 0
+    return _unfinished(spec, counts)
+
+
+def _unfinished(spec, counts: dict) -> int:
+    """Exit status 1, and a line that says so, where points ended failed and nothing re-ran them."""
+    if not counts["unfinished"]:
+        return 0
+    print(f"smallnets: sweep {spec.name}: {counts['unfinished']} point(s) failed and are not done; run the same "
+          f"command again to re-run them (`smallnets sweep --dry-run` lists what is left)", file=sys.stderr)
+    return 1
 
 
 def _print_plan(spec, storage: str) -> int:

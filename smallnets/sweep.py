@@ -248,8 +248,9 @@ def open_study(spec: SweepSpec, url: str, wait_for_creator_s: float = 60.0) -> o
         deadline = time.time() + (0 if creator else wait_for_creator_s)
         while not study.user_attrs.get("enqueued") and time.time() < deadline:
             time.sleep(0.5)
-        queued = {t.params.get("point") or t.system_attrs.get("fixed_params", {}).get("point")
-                  for t in study.get_trials(deepcopy=False)}
+        # A point whose trials all failed (an error in the run, an interrupted launch, a dead worker past its
+        # retries) is queued again: a relaunch re-runs it. Its failed trials stay, with the reason.
+        queued = {_point(t) for t in study.get_trials(deepcopy=False) if _holds_point(t)}
         for key in spec.grid():
             if key not in queued:
                 study.enqueue_trial({"point": key})
@@ -284,10 +285,27 @@ def _is_done(t: optuna.trial.FrozenTrial) -> bool:
             or (t.state == TrialState.PRUNED and t.user_attrs.get("status") == "diverged"))
 
 
+def _point(t: optuna.trial.FrozenTrial) -> str | None:
+    return t.params.get("point") or t.system_attrs.get("fixed_params", {}).get("point")
+
+
+def _failed(c: dict) -> str:
+    return f"{c['failed']} failed" + (f" ({c['unfinished']} point(s) left for a relaunch)" if c["unfinished"] else "")
+
+
+def _holds_point(t: optuna.trial.FrozenTrial) -> bool:
+    """Done, running or waiting: the trial answers its point or will."""
+    return _is_done(t) or t.state in (TrialState.RUNNING, TrialState.WAITING)
+
+
 def _counts(study: optuna.Study) -> dict:
-    """Trials by state; "infeasible" (budget below the family's minimum) are also counted in "done"."""
+    """Trials by state; "infeasible" (budget below the family's minimum) are also counted in "done";
+    "unfinished": points that only failed trials hold, which the next launch re-runs."""
     c = {s: 0 for s in ("done", "infeasible", "running", "waiting", "failed", "duplicate")}
-    for t in study.get_trials(deepcopy=False):
+    trials = study.get_trials(deepcopy=False)
+    held = {_point(t) for t in trials if _holds_point(t)}
+    c["unfinished"] = len({_point(t) for t in trials if t.state == TrialState.FAIL} - held - {None})
+    for t in trials:
         if _is_done(t):
             c["done"] += 1
             c["infeasible"] += _is_infeasible(t)
@@ -438,7 +456,7 @@ class Worker:
             eta = f" | ETA {int(per * left // 60)}m{int(per * left % 60):02d}s"
         infeasible = f" ({c['infeasible']} infeasible)" if c["infeasible"] else ""
         return (f"sweep {self.spec.name}: {c['done']}/{total} done{infeasible}, {c['running']} running, "
-                f"{c['failed']} failed (re-run), {c['duplicate']} skipped | best so far (val) {best or '-'}{eta}")
+                f"{_failed(c)}, {c['duplicate']} skipped | best so far (val) {best or '-'}{eta}")
 
     def run(self, max_trials: int | None = None) -> dict:
         """Work until the sweep is complete (or `max_trials` trials were run here); returns the final counts."""
@@ -509,7 +527,7 @@ def run_concurrent(argv: list[str], workers: int, spec: SweepSpec, storage_url: 
             time.sleep(poll_s)
             c = _counts(study)
             total = len(spec.grid()) if spec.mode == "grid" else spec.trials
-            log(f"sweep {spec.name}: {c['done']}/{total} done, {c['running']} running, {c['failed']} failed (re-run)")
+            log(f"sweep {spec.name}: {c['done']}/{total} done, {c['running']} running, {_failed(c)}")
     except KeyboardInterrupt:
         for p in procs:
             p.terminate()

@@ -151,6 +151,38 @@ def test_a_point_whose_recorded_seeds_were_another_model_fails_and_stays_to_run(
     assert any("recorded seed 0 was built as (bottleneck=0, hidden=3, layers=3)" in line for line in lines)
     with RunStore(tmp_path / "results.sqlite") as store:
         assert [r["seed"] for r in store.runs()] == [0]
+    assert counts["unfinished"] == 2
+
+
+def test_failed_points_are_run_again_by_the_next_launch(sample_dir, tmp_path, capsys):
+    """A point whose trial failed (here: its recorded seed was another model; an interrupted launch ends the same
+    way) is not done: the launch says so and exits 1, and the next launch of the same command runs it again."""
+    import json
+    import sqlite3
+    from smallnets.cli import main
+    sweep_file = tmp_path / "retry.toml"
+    sweep_file.write_text('name = "retry"\ndatasets = ["cifar10_sample"]\nfamilies = ["mlp"]\nbudgets = ["4k"]\n'
+                          'epochs = [1]\nseeds = [0, 1]\n[train]\ntrain_limit = 256\nval_size = 200\n'
+                          'batch_size = 64\n')
+    launch = ["sweep", "--config", str(sweep_file), "--results", str(tmp_path), "--data-dir", str(sample_dir),
+              "--device", "cpu", "--progress", "none"]
+    assert main(launch + ["--max-trials", "1"]) == 0  # seed 0 only
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:
+        (knobs,), = db.execute("SELECT knobs_json FROM runs").fetchall()
+        db.execute("UPDATE runs SET knobs_json = ?", (json.dumps({**json.loads(knobs), "hidden": 3}),))
+    capsys.readouterr()
+    assert main(launch) == 1  # seed 1's point fails: its config's recorded seed was another model
+    err = capsys.readouterr().err
+    assert "sweep retry: 1 point(s) failed and are not done; run the same command again to re-run them" in err
+    with sqlite3.connect(tmp_path / "results.sqlite") as db:  # the cause goes away
+        db.execute("UPDATE runs SET knobs_json = ?", (knobs,))
+    assert main(launch) == 0
+    out = capsys.readouterr().out
+    assert "2 done (0 infeasible), 0 running elsewhere, 0 waiting, 1 failed trial(s)" in out
+    with RunStore(tmp_path / "results.sqlite") as store:
+        assert sorted(r["seed"] for r in store.runs()) == [0, 1]
+    study = optuna.load_study(study_name="retry", storage=f"sqlite:///{tmp_path / 'results.sqlite'}")
+    assert [t.state for t in study.get_trials()].count(TrialState.FAIL) == 1  # the failure stays, with its reason
 
 
 def _sweep_cmd(spec_path, storage, results, sample_dir):
