@@ -89,7 +89,10 @@ def environment() -> dict:
            # A CPU run's images/s depends on its threads and on what else the cores were doing; say both, so two
            # runs' speeds are compared knowingly (the load is the 1-minute average when the run was recorded).
            "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
-           "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+           "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+           # whether float32 subnormals were flushed to zero (CPU runs since round 17: a subnormal-heavy model
+           # trains many times slower without)
+           "flush_denormal": bool((torch.tensor([1e-40]) * 2).item() == 0)}
     here = Path(__file__).resolve().parent
     try:
         env["git_rev"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,

@@ -354,6 +354,11 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
 def prepare_run(config: TrainConfig, options: RunOptions, dataset: data_mod.Dataset | None = None):
     """(device, channels_last, dataset, splits, the family's knobs fitted to the budget) for a config."""
     device = resolve_device(options.device)
+    if device.type == "cpu":
+        # Adam at a high rate with weight decay drives unused weights and their moments into float32's subnormal
+        # range (round 17: 42% of a 25k ResNet's weights at Adam 3e-2), where x86 arithmetic is many times slower
+        # (2,400 images/s fell to 300). Flushing them to zero changes no value above 1.2e-38.
+        torch.set_flush_denormal(True)
     channels_last = device.type == "cuda" if options.channels_last is None else options.channels_last
     ds = dataset or data_mod.load_dataset(config.dataset, options.data_dir, download_missing=options.download)
     if ds.spec.name != config.dataset:

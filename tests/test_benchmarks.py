@@ -33,6 +33,14 @@ def test_train_throughput_times_both_loops(sample_dir):
     assert re.search(r"plain DataLoader +[\d,]+ images/s +1\.00x", out), out
 
 
+def test_denormals_times_both_sides_with_the_share_it_planted():
+    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "denormals.py"), "--budget", "5k", "--share", "0.4",
+                        "--steps", "1", "--batch", "8", "--threads", "1"], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    rows = re.findall(r"^ +(\d+\.\d)% \| +[\d,]+ \| +[\d,]+ \| +\d+\.\d\dx$", p.stdout, re.M)
+    assert len(rows) == 2 and float(rows[0]) == 0 and 35 < float(rows[1]) < 45, p.stdout
+
+
 def test_sweep_throughput_modes_train_the_same_runs(sample_dir):
     out = run_benchmark("sweep_throughput.py", sample_dir, "--runs", "2", "--seeds", "2", "--epochs", "1",
                         "--dataset", "cifar10_sample", "--train-limit", "256", "--workers", "2",

@@ -115,6 +115,17 @@ def test_divergence_is_recorded_not_raised(sample):
     assert r.status == "diverged" and r.test_acc is None and "loss became" in r.error
 
 
+def test_cpu_training_flushes_subnormals_and_the_run_says_so(sample):
+    """On a CPU a weight or moment in float32's subnormal range costs many times the arithmetic (Adam at a high rate
+    puts many there: benchmarks/denormals.py), so a CPU run flushes them to zero, and its environment records it."""
+    from smallnets.store import environment
+    torch.set_flush_denormal(False)
+    assert (torch.tensor([1e-40]) * 2).item() != 0 and environment()["flush_denormal"] is False
+    cfg = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, epochs=1, train_limit=128, batch_size=64)
+    assert train_run(cfg, 0, options=RunOptions(progress="none", device="cpu"), dataset=sample).status == "finished"
+    assert (torch.tensor([1e-40]) * 2).item() == 0 and environment()["flush_denormal"] is True
+
+
 def test_best_val_selection_uses_validation_only(sample):
     cfg = TrainConfig(dataset="cifar10_sample", model="resnet", knobs=TINY, epochs=4, lr=0.05, train_limit=512,
                       batch_size=64, select="best_val", val_size=300)
