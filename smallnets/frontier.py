@@ -149,26 +149,37 @@ def smallest_reaching(summaries: list[ConfigSummary], target: float) -> ConfigSu
     return min(reach, key=lambda s: (s.params, -s.val_mean)) if reach else None
 
 
+# What an optimizer comparison holds equal besides the model: runs that differ in one of these (a longer schedule,
+# another batch) are separate comparisons, not more rates of one. The optimizer's own settings (rate, momentum,
+# weight decay, warm-up) are what each optimizer may have its own of.
+RECIPE_FIELDS = ("epochs", "batch_size", "schedule", "label_smoothing", "ema_decay", "cutout", "select", "val_size",
+                 "train_limit", "knobs", "method")
+
+
 def optimizer_rates(summaries: list[ConfigSummary]) -> dict[tuple, dict[str, list[tuple[float, ConfigSummary]]]]:
-    """For each (budget, family) trained with more than one optimizer: each optimizer's configs by learning rate,
-    with the validation accuracy each is chosen by. That accuracy is the mean over the seeds every rate of the
-    optimizer has, so a rate that got extra seeds (its mean moves) is compared on the same footing as the rest."""
+    """For each (budget, family, recipe) trained with more than one optimizer: each optimizer's configs by learning
+    rate, with the validation accuracy each is chosen by. That accuracy is the mean over the seeds every rate of the
+    optimizer has, so a rate that got extra seeds (its mean moves) is compared on the same footing as the rest. The
+    recipe is a label: the epochs, and whichever other RECIPE_FIELDS differ between the budget's comparisons."""
     grouped = defaultdict(lambda: defaultdict(list))
     for s in summaries:
         if s.config.budget is not None:
-            grouped[(s.config.budget, s.family)][s.config.optimizer].append(s)
+            recipe = tuple((f, getattr(s.config, f)) for f in RECIPE_FIELDS)
+            grouped[(s.config.budget, s.family, recipe)][s.config.optimizer].append(s)
+    compared = {key: by_opt for key, by_opt in grouped.items() if len(by_opt) >= 2}
     out = {}
-    for key, by_opt in sorted(grouped.items()):
-        if len(by_opt) < 2:
-            continue
-        out[key] = {}
+    for (budget, family, recipe), by_opt in sorted(compared.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2]))):
+        siblings = [r for b, f, r in compared if (b, f) == (budget, family)]
+        differs = [(k, v) for k, v in recipe[1:] if any(dict(r)[k] != v for r in siblings)]
+        label = ", ".join([f"{recipe[0][1]} epochs", *(f"{k} {v}" for k, v in differs)])
+        out[(budget, family, label)] = {}
         for opt, configs in sorted(by_opt.items()):
             common = set.intersection(*(set(c.seeds) for c in configs))
             scored = []
             for c in sorted(configs, key=lambda c: c.config.peak_lr):
                 vals = [v for seed, v in zip(c.seeds, c.val) if seed in common] or c.val
                 scored.append((sum(vals) / len(vals), c))
-            out[key][opt] = scored
+            out[(budget, family, label)][opt] = scored
     return out
 
 

@@ -108,7 +108,7 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
         for x, y, e, (_, (s, tried)) in zip(xs, ys, es, here):
             ax.text(x, y + e + 0.3, f"{len(s.test)}s\n{tried}lr", ha="center", va="bottom", fontsize=6)
     ax.set_xticks([i + 0.4 - width / 2 for i in range(len(groups))])
-    ax.set_xticklabels([f"{f}\n{format_count(b)}" for b, f in groups], fontsize=8)
+    ax.set_xticklabels([f"{f}\n{format_count(b)}\n{r}" for b, f, r in groups], fontsize=8)
     lo = min(100 * s.test_mean for k in groups for s, _ in by[k].values())
     hi = max(100 * (s.test_mean + s.test_std) for k in groups for s, _ in by[k].values())
     ax.set_ylim(max(0, lo - 10), min(100, hi + 4))
@@ -121,17 +121,17 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
 
 
 def optimizer_table(summaries: list[ConfigSummary]) -> list[dict]:
-    """Each optimizer's best learning rate (chosen on validation) at each budget and family it shares with another
-    optimizer: the rates tried, the chosen one, and its accuracy over all its seeds."""
+    """Each optimizer's best learning rate (chosen on validation) at each budget, family and recipe it shares with
+    another optimizer: the rates tried, the chosen one, and its accuracy over all its seeds."""
     rows = []
-    for (budget, family), by_opt in optimizer_rates(summaries).items():
+    for (budget, family, recipe), by_opt in optimizer_rates(summaries).items():
         for opt, scored in by_opt.items():
             rates = [c.config.peak_lr for _, c in scored]
             i = chosen_rate(scored)
             best = scored[i][1]
             edge = " (top of the grid)" if len(rates) > 1 and i == len(rates) - 1 else \
                 " (bottom of the grid)" if len(rates) > 1 and i == 0 else ""
-            rows.append({"budget": format_count(budget), "family": family, "optimizer": opt,
+            rows.append({"budget": format_count(budget), "family": family, "recipe": recipe, "optimizer": opt,
                          "rates tried": ", ".join(f"{r:g}" for r in rates), "chosen lr": f"{rates[i]:g}{edge}",
                          "seeds": len(best.seeds),
                          "val acc %": format_accuracies(best.val),
@@ -146,7 +146,7 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
     if not groups:
         return None
     fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.8), squeeze=False)
-    for ax, ((budget, family), by_opt) in zip(axes[0], groups):
+    for ax, ((budget, family, recipe), by_opt) in zip(axes[0], groups):
         for opt, scored in by_opt.items():
             line, = ax.plot([c.config.peak_lr for _, c in scored], [100 * v for v, _ in scored], marker="o", label=opt)
             v, c = scored[chosen_rate(scored)]
@@ -155,7 +155,7 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
         ax.set_ylim(max(0, top - 15), top + 1.5)
         ax.set_xscale("log")
         ax.set_xlabel("peak learning rate")
-        ax.set_title(f"{family} {format_count(budget)}", fontsize=9)
+        ax.set_title(f"{family} {format_count(budget)}, {recipe}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("validation accuracy (%)\n(seeds every rate has; star: chosen)")
     axes[0][0].legend(fontsize=8)

@@ -189,14 +189,20 @@ def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_
             r.val_acc = val
             store.record(r)
         store.record(fake_result(budget=50_000))  # a budget with one optimizer: no comparison there
+        # sgdm at 10k with three times the epochs: better, but another recipe, so not one more rate of this one
+        longer = fake_result(test_acc=0.75, epochs=6, budget=10_000, optimizer="sgdm", lr=0.1)
+        longer.val_acc = 0.80
+        store.record(longer)
         rows = store.runs()
+    epochs = fake_result().config.epochs  # 2
     table = optimizer_table(summarize(rows))
-    assert [(r["optimizer"], r["chosen lr"], r["seeds"]) for r in table] == [
-        ("adam", "0.003 (top of the grid)", 1), ("sgdm", "0.03", 3)]
+    assert [(r["optimizer"], r["recipe"], r["chosen lr"], r["seeds"]) for r in table] == [
+        ("adam", f"{epochs} epochs", "0.003 (top of the grid)", 1), ("sgdm", f"{epochs} epochs", "0.03", 3)]
     assert table[1]["rates tried"] == "0.01, 0.03, 0.1" and table[1]["test acc %"] == "65.33 ± 3.21"
     paths = build_report(rows, "cifar10_sample", tmp_path / "out")
     md = paths["markdown"].read_text()
-    assert "Learning rate per optimizer" in md and "| 10k | resnet | sgdm | 0.01, 0.03, 0.1 | 0.03 |" in md
+    assert "Learning rate per optimizer" in md
+    assert f"| 10k | resnet | {epochs} epochs | sgdm | 0.01, 0.03, 0.1 | 0.03 |" in md
     assert (tmp_path / "out" / "cifar10_sample" / "lrs_noaug.png").is_file()
     fig = plot_optimizers(summarize(rows), "t")
     ax = fig.axes[0]
