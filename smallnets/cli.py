@@ -773,6 +773,11 @@ COMMANDS = {"train": cmd_train, "measure": cmd_measure, "models": cmd_models, "r
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command in ("train", "sweep", "confirm"):
+        # The flag is per thread, and torch's CPU worker threads take it from the thread that starts them: set here,
+        # before any of them exist, it reaches them all (prepare_run's reaches only the calling thread).
+        from .train import flush_subnormals
+        flush_subnormals()
     if getattr(args, "threads", None):
         if args.threads < 1:
             print(f"smallnets: error: --threads must be >= 1, got {args.threads}", file=sys.stderr)

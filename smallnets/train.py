@@ -351,14 +351,19 @@ def train_run(config: TrainConfig, seed: int = 0, run_dir: Path | None = None, o
     return result
 
 
+def flush_subnormals() -> None:
+    """Flush float32 subnormals to zero on the CPU. Adam at a high rate with weight decay drives unused weights and
+    their moments into the subnormal range (round 17: 42% of a 25k ResNet's weights at Adam 3e-2), where x86
+    arithmetic is many times slower (2,400 images/s fell to 300). No value above 1.2e-38 changes. The flag is per
+    thread and torch's CPU worker threads copy it when they start, so the CLI sets it before any exist."""
+    torch.set_flush_denormal(True)
+
+
 def prepare_run(config: TrainConfig, options: RunOptions, dataset: data_mod.Dataset | None = None):
     """(device, channels_last, dataset, splits, the family's knobs fitted to the budget) for a config."""
     device = resolve_device(options.device)
     if device.type == "cpu":
-        # Adam at a high rate with weight decay drives unused weights and their moments into float32's subnormal
-        # range (round 17: 42% of a 25k ResNet's weights at Adam 3e-2), where x86 arithmetic is many times slower
-        # (2,400 images/s fell to 300). Flushing them to zero changes no value above 1.2e-38.
-        torch.set_flush_denormal(True)
+        flush_subnormals()
     channels_last = device.type == "cuda" if options.channels_last is None else options.channels_last
     ds = dataset or data_mod.load_dataset(config.dataset, options.data_dir, download_missing=options.download)
     if ds.spec.name != config.dataset:
