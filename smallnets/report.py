@@ -146,9 +146,12 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
     if not groups:
         return None
     fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.8), squeeze=False)
+    # one colour per optimizer in every panel: the legend is drawn once
+    colours = {opt: f"C{i}" for i, opt in enumerate(sorted({o for _, by_opt in groups for o in by_opt}))}
     for ax, ((budget, family, recipe), by_opt) in zip(axes[0], groups):
         for opt, scored in by_opt.items():
-            line, = ax.plot([c.config.peak_lr for _, c in scored], [100 * v for v, _ in scored], marker="o", label=opt)
+            line, = ax.plot([c.config.peak_lr for _, c in scored], [100 * v for v, _ in scored], marker="o", label=opt,
+                            color=colours[opt])
             v, c = scored[chosen_rate(scored)]
             ax.plot([c.config.peak_lr], [100 * v], marker="*", ms=14, color=line.get_color())
         top = max(100 * v for scored in by_opt.values() for v, _ in scored)
@@ -158,7 +161,9 @@ def plot_learning_rates(summaries: list[ConfigSummary], title: str, most: int = 
         ax.set_title(f"{family} {format_count(budget)}, {recipe}", fontsize=9)
         ax.grid(True, which="both", alpha=0.3)
     axes[0][0].set_ylabel("validation accuracy (%)\n(seeds every rate has; star: chosen)")
-    axes[0][0].legend(fontsize=8)
+    fig.legend(handles=[plt.Line2D([], [], color=c, marker="o", label=o) for o, c in colours.items()], fontsize=8,
+               ncol=len(colours), frameon=False,
+               loc="upper right")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
