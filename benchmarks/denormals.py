@@ -37,10 +37,9 @@ def subnormal_share(model: torch.nn.Module) -> float:
     return sum(count(p) for p in model.parameters()) / sum(p.numel() for p in model.parameters())
 
 
-def time_steps(state: dict, args, share: float) -> tuple[float, float]:
+def time_steps(args, share: float) -> tuple[float, float]:
     """(images/s over `args.steps` timed steps after 2 untimed, share of weights made subnormal)."""
-    model = create_model(args.model, budget=parse_count(args.budget, "--budget"))
-    model.load_state_dict(state)
+    model = create_model(args.model, budget=parse_count(args.budget, "--budget"), seed=0)
     generator = torch.Generator().manual_seed(0)
     with torch.no_grad():
         for p in model.parameters():
@@ -77,18 +76,15 @@ def main() -> None:
         torch.set_flush_denormal(flush)
         if args.threads:
             torch.set_num_threads(args.threads)
-        torch.manual_seed(0)
-        state = create_model(args.model, budget=parse_count(args.budget, "--budget"), seed=0).state_dict()
-        print(*time_steps(state, args, share))
+        print(*time_steps(args, share))
         return
     print(f"{args.model} {args.budget}, batch {args.batch}, {args.steps} timed steps, "
           f"{args.threads or torch.get_num_threads()} CPU thread(s), torch {torch.__version__}, each side in its own "
           f"process")
     print(f"{'weights subnormal':>18} | {'flush off img/s':>15} | {'flush on img/s':>14} | {'on / off':>8}")
-    passed = [a for a in sys.argv[1:]]
     for share in (0.0, args.share):
         (off, planted), (on, _) = (
-            map(float, subprocess.run([sys.executable, __file__, *passed, "--one", str(share), flush],
+            map(float, subprocess.run([sys.executable, __file__, *sys.argv[1:], "--one", str(share), flush],
                                       capture_output=True, text=True, check=True).stdout.split())
             for flush in ("off", "on"))
         print(f"{planted:>17.1%} | {off:>15,.0f} | {on:>14,.0f} | {on / off:>7.2f}x")

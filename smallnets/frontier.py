@@ -168,10 +168,10 @@ def optimizer_rates(summaries: list[ConfigSummary]) -> dict[tuple, dict[str, lis
             grouped[(s.config.budget, s.family, recipe)][s.config.optimizer].append(s)
     compared = {key: by_opt for key, by_opt in grouped.items() if len(by_opt) >= 2}
     out = {}
-    for (budget, family, recipe), by_opt in sorted(compared.items(), key=lambda kv: (kv[0][0], kv[0][1], str(kv[0][2]))):
-        siblings = [r for b, f, r in compared if (b, f) == (budget, family)]
-        differs = [(k, v) for k, v in recipe[1:] if any(dict(r)[k] != v for r in siblings)]
-        label = ", ".join([f"{recipe[0][1]} epochs", *(f"{k} {v}" for k, v in differs)])
+    for (budget, family, recipe), by_opt in sorted(compared.items(), key=lambda kv: (*kv[0][:2], str(kv[0][2]))):
+        siblings = [dict(r) for b, f, r in compared if (b, f) == (budget, family)]
+        differs = [(k, v) for k, v in recipe if k != "epochs" and any(r[k] != v for r in siblings)]
+        label = ", ".join([f"{dict(recipe)['epochs']} epochs", *(f"{k} {v}" for k, v in differs)])
         out[(budget, family, label)] = {}
         for opt, configs in sorted(by_opt.items()):
             common = set.intersection(*(set(c.seeds) for c in configs))

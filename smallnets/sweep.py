@@ -372,9 +372,8 @@ class Worker:
         def record(result):  # into the database as each run (or stacked group) ends: a kill loses nothing finished
             recorded[(result.config.hash, result.seed)] = self.store.record(result)
 
-        trained = train_runs(to_train, self.results_dir, self.options, dataset=self._datasets.get(config.dataset),
-                             on_result=record)
-        trained = dict(zip(to_train, trained))
+        trained = dict(zip(to_train, train_runs(to_train, self.results_dir, self.options,
+                                                dataset=self._datasets.get(config.dataset), on_result=record)))
         results = [reused.get((c.hash, s)) or trained[(c, s)] for c, s in members]
         run_ids = [recorded[(c.hash, s)] for c, s in members]
         by_config: dict[str, list] = {}
@@ -555,42 +554,33 @@ class PlannedPoint:
     recorded: int = 0  # of its runs, those the database already holds (the sweep takes them from it, trains none)
 
 
-def _existing_tables(location: str) -> tuple[str | None, set[str]]:
-    """(the database URL, its tables) where the database exists; reads only, creates neither file nor tables."""
+def _read_database(location: str) -> tuple[str | None, set[str], set[tuple[str, int]]]:
+    """(its URL, its tables, the (config hash, seed) of every run it holds) where the database exists; one read,
+    creating neither file nor tables."""
     if "://" not in location:
         path = Path(location).expanduser()
         if not path.is_file():
-            return None, set()
+            return None, set(), set()
         location = f"sqlite:///{path}"
     import sqlalchemy as sa
     engine = sa.create_engine(location)
     try:
-        return location, set(sa.inspect(engine).get_table_names())
-    finally:
-        engine.dispose()
-
-
-def _recorded_runs(location: str) -> set[tuple[str, int]]:
-    """(config hash, seed) of every run the database holds; reads only."""
-    location, tables = _existing_tables(location)
-    if "runs" not in tables:
-        return set()
-    import sqlalchemy as sa
-    engine = sa.create_engine(location)
-    try:
+        tables = set(sa.inspect(engine).get_table_names())
+        if "runs" not in tables:
+            return location, tables, set()
         with engine.connect() as conn:
-            return {(h, seed) for h, seed in conn.execute(sa.text("SELECT config_hash, seed FROM runs"))}
+            runs = conn.execute(sa.text("SELECT config_hash, seed FROM runs"))
+            return location, tables, {(h, seed) for h, seed in runs}
     finally:
         engine.dispose()
 
 
-def _existing_study(spec: SweepSpec, location: str) -> optuna.Study | None:
-    """The sweep's study if the database already holds it; reads only, creates neither file nor tables."""
-    location, tables = _existing_tables(location)
+def _existing_study(spec: SweepSpec, url: str | None, tables: set[str]) -> optuna.Study | None:
+    """The sweep's study if the database (as _read_database found it) holds it; reads only."""
     if "studies" not in tables:
         return None
     _quiet_optuna()
-    storage = optuna.storages.RDBStorage(location, skip_table_creation=True)
+    storage = optuna.storages.RDBStorage(url, skip_table_creation=True)
     try:
         study = optuna.load_study(study_name=spec.name, storage=storage)
     except KeyError:
@@ -606,9 +596,9 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
     from .measure import count_flops, count_parameters
     if spec.mode != "grid":
         raise SmallnetsError("a plan lists grid points; a search sweep chooses its trials as it goes")
-    study = _existing_study(spec, location)
+    url, tables, recorded = _read_database(location)
+    study = _existing_study(spec, url, tables)
     done = {t.params.get("point") for t in study.get_trials(deepcopy=False) if _is_done(t)} if study else set()
-    recorded = _recorded_runs(location)
     sized: dict[tuple, tuple[int, int] | SmallnetsError] = {}
     plan = []
     for key, members in spec.grid().items():
