@@ -8,6 +8,8 @@
 #   3. seeds 1 and 2 of each step-2 point whose validation beat the 0.1 point's mean (all three did: 10k 71.96
 #      against 71.59, 25k 78.74 against 77.55, 50k 80.88 against 80.16);
 #   4. the exact-vs-JPEG gap of the front runs whose model files are here, the report and the exports.
+# Steps 1-3 as sweep files, the same 12 runs (same config hashes; `smallnets sweep --dry-run` on this round's
+# results finds all of them recorded): sweeps/cifar10-cpu-round19-100k-rate.toml, sweeps/cifar10-cpu-round19-aug-rate.toml.
 set -eu
 RESULTS=${RESULTS:-results-cifar10-cpu}
 OUT=docs/results/cifar10-cpu-round19
