@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
 
@@ -50,7 +51,9 @@ def count_flops(model: nn.Module, input_shape: tuple[int, ...]) -> dict:
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        # The fused CPU attention kernel has no FLOP formula, so the counter would skip attention's two matmuls on a
+        # CPU (and count them on CUDA or meta); the math backend spells them out as bmm on every device.
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
             model(torch.zeros(1, *input_shape, device=device))
     finally:
         model.train(was_training)

@@ -56,6 +56,19 @@ def test_conv_and_linear_closed_form_flops():
     assert f["macs"] == conv_macs + fc_macs and f["flops"] == 2 * f["macs"]
 
 
+def test_attention_matmuls_counted_on_every_device():
+    class SelfAttention(nn.Module):
+        def forward(self, x):  # x: (batch, heads, tokens, head_dim)
+            return torch.nn.functional.scaled_dot_product_attention(x, x, x)
+
+    heads, tokens, head_dim = 4, 64, 32
+    attention_macs = 2 * heads * tokens * tokens * head_dim  # q @ k^T, then weights @ v
+    assert count_flops(SelfAttention(), (heads, tokens, head_dim))["macs"] == attention_macs
+    # a whole ViT: the same count on the CPU as on the meta device, where attention always runs as two bmm
+    vit = create_model("vit_s", dim=64, depth=2, heads=4)
+    assert count_flops(vit, (3, 32, 32))["macs"] == count_flops(vit.to("meta"), (3, 32, 32))["macs"]
+
+
 def test_counts_trainable_nonzero_and_pruned():
     m = nn.Sequential(nn.Linear(10, 20), nn.ReLU(), nn.Linear(20, 5))
     nn.init.ones_(m[0].bias)
