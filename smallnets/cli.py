@@ -146,6 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--import", dest="import_file", metavar="RUNS_JSON",
                    help="add the runs of an export (--format json --all-columns) to the results database, e.g. to "
                         "rebuild a results folder from a committed runs.json; ids are kept where free")
+    r.add_argument("--recount", action="store_true",
+                   help="count the MACs/FLOPs of the recorded runs (those the filters select) again with this version "
+                        "of smallnets, from each run's knobs (no model file needed), and put changed counts in the "
+                        "database and in the run's result.json; prints each change. For runs recorded before a "
+                        "counting fix (transformers before 3ce7315 counted no attention matmuls on a CPU)")
     _add_results(r)
 
     sw = sub.add_parser("sweep", help="run (or join) a sweep: grid or multi-objective search, resumable")
@@ -430,6 +435,8 @@ def cmd_runs(args) -> int:
     from .store import SUMMARY_COLUMNS, RunStore, export_rows
     if args.import_file:
         return _import_runs(args)
+    if args.recount:
+        return _recount_runs(args)
     path = _existing_storage(args)
     with RunStore(path) as store:
         rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status=args.status,
@@ -471,6 +478,62 @@ def _import_runs(args) -> int:
     print(f"{source}: {counts['added']} run(s) added to {path} ({counts['renumbered']} under a new id), "
           f"{counts['present']} already there; their model files are not part of an export")
     return 0
+
+
+def _recount_runs(args) -> int:
+    from .store import RunStore, environment
+    from .train import RunResult, recount_measures, run_dir_for, _atomic_json
+    path = _existing_storage(args)
+    env = environment()
+    counts = {"runs": 0, "changed": 0, "files": 0, "left alone": 0}
+    with RunStore(path) as store:
+        rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status="finished",
+                          config_hash=args.config_hash)
+        for row in rows:
+            recorded = json.loads(row["result_json"])
+            result = RunResult.from_dict(recorded)
+            if not result.measures:
+                continue
+            counts["runs"] += 1
+            try:
+                measures = recount_measures(result)
+            except SmallnetsError as e:
+                print(f"left alone: run {row['id']}: {e}")
+                counts["left alone"] += 1
+                continue
+            before = {k: result.measures.get(k) for k in ("macs", "flops")}
+            if {k: measures[k] for k in before} != before:
+                # what the run had before stays in its record, with the revision that counted again
+                measures["recount"] = {"git_rev": env["git_rev"], "git_dirty": env["git_dirty"],
+                                       **{f"{k}_before": v for k, v in before.items()}}
+                store.rewrite_measures(row["id"], measures)
+                counts["changed"] += 1
+                print(f"run {row['id']} {row['model']} ({row['params_total']:,} params, config {row['config_hash']}, "
+                      f"seed {row['seed']}): MACs {before['macs']:,} -> {measures['macs']:,} "
+                      f"({measures['macs'] / before['macs'] - 1:+.1%})")
+            else:
+                measures = result.measures
+            # The run's folder, where it is here, gets the same counts: a results database rebuilt from the run
+            # folders (a sweep finding a run it does not hold reads its result.json) would bring the old ones back.
+            result_file = run_dir_for(_results_dir(args), result.config, result.seed) / "result.json"
+            if result_file.is_file():
+                try:
+                    on_disk = json.loads(result_file.read_text())
+                except (OSError, ValueError) as e:
+                    print(f"left alone: {result_file} is not readable JSON ({type(e).__name__})")
+                    counts["left alone"] += 1
+                    continue
+                if on_disk.get("measures") == json.loads(json.dumps(measures, default=str)):
+                    continue
+                if {**on_disk, "measures": None} != {**recorded, "measures": None}:
+                    print(f"left alone: {result_file} holds another result than run {row['id']}")
+                    counts["left alone"] += 1
+                    continue
+                _atomic_json({**on_disk, "measures": measures}, result_file)
+                counts["files"] += 1
+    print(f"recounted {counts['runs']} finished run(s) in {path}: {counts['changed']} changed, "
+          f"{counts['files']} result.json file(s) rewritten, {counts['left alone']} left alone")
+    return 1 if counts["left alone"] else 0
 
 
 def _existing_storage(args) -> str:

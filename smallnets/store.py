@@ -201,9 +201,7 @@ class RunStore:
         row = {
             "config_hash": cfg.hash, "seed": result.seed, "status": result.status, "dataset": cfg.dataset,
             "model": cfg.model, "method": cfg.method, "optimizer": cfg.optimizer, "augment": int(cfg.augment),
-            "epochs": cfg.epochs, "budget": cfg.budget, "params_total": m.get("params_total"),
-            "params_trainable": m.get("params_trainable"), "params_nonzero": m.get("params_nonzero"),
-            "bytes_fp32": m.get("bytes_fp32"), "macs": m.get("macs"), "flops": m.get("flops"),
+            "epochs": cfg.epochs, "budget": cfg.budget, **_measure_columns(m),
             "val_acc": result.val_acc, "test_acc": result.test_acc, "test_loss": result.test_loss,
             "selected_epoch": result.selected_epoch, "epochs_done": len(result.history),
             "wall_time_s": result.wall_time_s, "train_images_per_s": result.train_images_per_s,
@@ -231,6 +229,18 @@ class RunStore:
             if epochs:
                 conn.execute(EPOCHS.insert(), epochs)
         return run_id
+
+    def rewrite_measures(self, run_id: int, measures: dict) -> None:
+        """Put a run's recounted measures (train.recount_measures) in its record: the measure columns and the
+        measures in its stored result change; its id, epochs, accuracies, environment and date stay those of the
+        training."""
+        with self.engine.begin() as conn:
+            old = conn.execute(sa.select(RUNS.c.result_json).where(RUNS.c.id == run_id)).first()
+            if old is None:
+                raise SmallnetsError(f"no run {run_id} in the results database")
+            result = {**json.loads(old.result_json), "measures": measures}
+            conn.execute(RUNS.update().where(RUNS.c.id == run_id).values(
+                **_measure_columns(measures), result_json=json.dumps(result, default=str)))
 
     def import_rows(self, rows: list[dict], source: str = "the import") -> dict:
         """Put exported runs (`smallnets runs --format json --all-columns`) back into this database, so a results
@@ -306,6 +316,12 @@ class RunStore:
     @staticmethod
     def columns() -> list[str]:
         return [c.name for c in RUNS.columns]
+
+
+def _measure_columns(m: dict) -> dict:
+    """The runs columns that hold a run's measures (measure.measure_model)."""
+    return {k: m.get(k) for k in ("params_total", "params_trainable", "params_nonzero", "bytes_fp32", "macs",
+                                  "flops")}
 
 
 def export_rows(rows: list[dict], fmt: str, columns: tuple[str, ...] | None = None) -> str:

@@ -26,7 +26,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from . import data as data_mod
 from .config import TrainConfig
 from .errors import SmallnetsError
-from .measure import format_knobs, measure_model
+from .measure import count_flops, count_parameters, format_knobs, measure_model
 from .models import create_model, fit_budget
 from .progress import EpochProgress
 
@@ -450,6 +450,23 @@ def finish_run(result: RunResult, eval_model: nn.Module, best: dict, splits: dat
             _atomic_torch_save({"config": config.to_dict(), "seed": result.seed, "knobs": result.knobs,
                                 "state_dict": eval_model.state_dict()}, run_dir / "model.pt")
         _atomic_json(result.to_dict(), run_dir / "result.json")
+
+
+def recount_measures(result: RunResult) -> dict:
+    """A recorded run's measures with its MACs/FLOPs counted again by this version of smallnets, from the model its
+    recorded knobs build on the meta device (shapes only: the weights are not needed, so a run exported without its
+    model file is recounted too). Counts that depend on the weights (non-zero parameters) are kept as recorded.
+    SmallnetsError where the knobs no longer build a model of the recorded size: that would be another model."""
+    spec = data_mod.get_spec(result.config.dataset)
+    with torch.device("meta"):
+        model = create_model(result.config.model, **spec.model_kwargs, **result.knobs)
+    total = count_parameters(model).total
+    if total != result.measures.get("params_total"):
+        raise SmallnetsError(f"{result.config.model} run (config {result.config.hash}, seed {result.seed}): its knobs "
+                             f"now build {total:,} parameters, not the {result.measures.get('params_total')} recorded; "
+                             "not recounted")
+    h, w, c = spec.image_shape
+    return {**result.measures, **count_flops(model, (c, h, w))}
 
 
 def load_trained_model(run_dir: Path, device: str = "cpu") -> nn.Module:

@@ -124,6 +124,64 @@ def test_a_config_whose_model_changed_since_its_runs_is_refused(sample_dir, tmp_
     assert db.execute("SELECT seed FROM runs ORDER BY seed").fetchall() == [(0,), (1,), (2,)]
 
 
+def test_recount_puts_right_the_macs_an_older_counter_recorded(sample_dir, tmp_path, capsys):
+    """Runs recorded before a counting fix (transformers counted without their attention matmuls on a CPU) get
+    this version's MACs in the database row, the stored result and the run's result.json together, and nothing
+    else of the record changes."""
+    import sqlite3
+    from smallnets.measure import count_flops
+    from smallnets.train import meta_model
+    results = tmp_path / "res"
+    common = ["--budget", "10k", "--dataset", "cifar10_sample", "--epochs", "1", "--train-limit", "128",
+              "--batch-size", "64", "--data-dir", str(sample_dir), "--results", str(results)]
+    assert main(["train", "--model", "vit_s", "--optimizer", "adamw", *common]) == 0
+    assert main(["train", "--model", "resnet", *common]) == 0
+    db = sqlite3.connect(results / "results.sqlite")
+    (vit_id, config_json, right, result_json), = db.execute(
+        "SELECT id, config_json, macs, result_json FROM runs WHERE model = 'vit_s'").fetchall()
+    config = TrainConfig.from_dict(json.loads(config_json))
+    assert right == count_flops(meta_model(config), (3, 32, 32))["macs"]
+    # What an older counter recorded: fewer MACs, in all three places.
+    old = right - 1000
+    recorded = json.loads(result_json)
+    recorded["measures"].update(macs=old, flops=2 * old)
+    with db:
+        db.execute("UPDATE runs SET macs = ?, flops = ?, result_json = ? WHERE id = ?",
+                   (old, 2 * old, json.dumps(recorded), vit_id))
+    result_file = run_dir_for(results, config, 0) / "result.json"
+    on_disk = json.loads(result_file.read_text())
+    on_disk["measures"].update(macs=old, flops=2 * old)
+    result_file.write_text(json.dumps(on_disk))
+    before = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    capsys.readouterr()
+
+    assert main(["runs", "--recount", "--results", str(results)]) == 0
+    out = capsys.readouterr().out
+    assert f"run {vit_id} vit_s" in out and f"MACs {old:,} -> {right:,}" in out and out.count("MACs") == 1
+    assert "recounted 2 finished run(s)" in out and "1 changed, 1 result.json file(s) rewritten, 0 left alone" in out
+    after = db.execute("SELECT * FROM runs ORDER BY id").fetchall()
+    columns = [c[1] for c in db.execute("PRAGMA table_info(runs)")]
+    changed = {columns[i] for a, b in zip(before, after) for i in range(len(columns)) if a[i] != b[i]}
+    assert changed == {"macs", "flops", "result_json"}  # id, accuracies, environment and date stay the training's
+    (macs, flops, result_json), = db.execute(
+        "SELECT macs, flops, result_json FROM runs WHERE id = ?", (vit_id,)).fetchall()
+    stored = json.loads(result_json)
+    assert (macs, flops) == (right, 2 * right) and stored["measures"]["macs"] == right
+    assert stored["measures"]["recount"]["macs_before"] == old
+    assert {**stored, "measures": None} == {**recorded, "measures": None}
+    assert json.loads(result_file.read_text())["measures"] == stored["measures"]
+    # Counting again finds nothing to change.
+    assert main(["runs", "--recount", "--results", str(results)]) == 0
+    assert "0 changed, 0 result.json file(s) rewritten, 0 left alone" in capsys.readouterr().out
+    # Knobs that no longer build a model of the recorded size are another model: that run is left alone, said so.
+    stored["knobs"]["dim"] += 8
+    with db:
+        db.execute("UPDATE runs SET result_json = ? WHERE id = ?", (json.dumps(stored), vit_id))
+    assert main(["runs", "--recount", "--results", str(results)]) == 1
+    out = capsys.readouterr().out
+    assert f"left alone: run {vit_id}: vit_s run" in out and "not recounted" in out and "1 left alone" in out
+
+
 def test_measure_models_and_datasets(sample_dir, tmp_path, capsys):
     assert main(["measure", "--model", "resnet", "--json"]) == 0
     m = json.loads(capsys.readouterr().out)
