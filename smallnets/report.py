@@ -79,7 +79,7 @@ def plot_frontier(summaries: list[ConfigSummary], lit: list[dict], title: str, x
         if below:
             ax.text(0.01, 0.01, f"{below} config(s) below {floor:.0f}% not shown", transform=ax.transAxes, fontsize=8)
     ax.set_xscale("log")
-    ax.set_xlabel("parameters" if x == "params" else "MACs per image (conv + linear)")
+    ax.set_xlabel("parameters" if x == "params" else "MACs per image (convolutions and matrix products)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
