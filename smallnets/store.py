@@ -265,9 +265,13 @@ class RunStore:
                 key = (row["config_hash"], row["seed"])
                 if key in here:
                     if here[key] != row["result_json"]:
+                        ours, theirs = json.loads(here[key]), json.loads(row["result_json"])
+                        hint = ("; only its measures differ: run `smallnets runs --recount` on the export's results "
+                                "and this database, then export again" if {**ours, "measures": None} ==
+                                {**theirs, "measures": None} else "")
                         raise SmallnetsError(f"{source}: run {row.get('id')} ({row['model']}, config "
                                              f"{row['config_hash']}, seed {row['seed']}) is already in the database "
-                                             "with a different result; nothing was imported")
+                                             f"with a different result; nothing was imported{hint}")
                     counts["present"] += 1
                     continue
                 values = {k: v for k, v in row.items() if k in columns}

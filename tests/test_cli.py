@@ -173,6 +173,17 @@ def test_recount_puts_right_the_macs_an_older_counter_recorded(sample_dir, tmp_p
     # Counting again finds nothing to change.
     assert main(["runs", "--recount", "--results", str(results)]) == 0
     assert "0 changed, 0 result.json file(s) rewritten, 0 left alone" in capsys.readouterr().out
+    # An export made before the recount does not go into the recounted database, and the refusal says why.
+    export = tmp_path / "before.json"
+    with db:  # the old record, back for a moment to export it
+        db.execute("UPDATE runs SET result_json = ? WHERE id = ?", (json.dumps(recorded), vit_id))
+    assert main(["runs", "--results", str(results), "--format", "json", "--all-columns", "--output", str(export)]) == 0
+    with db:
+        db.execute("UPDATE runs SET result_json = ? WHERE id = ?", (result_json, vit_id))
+    capsys.readouterr()
+    assert main(["runs", "--import", str(export), "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert "nothing was imported; only its measures differ" in err and "--recount" in err
     # Knobs that no longer build a model of the recorded size are another model: that run is left alone, said so.
     stored["knobs"]["dim"] += 8
     with db:
