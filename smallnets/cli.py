@@ -481,7 +481,7 @@ def _import_runs(args) -> int:
 
 
 def _recount_runs(args) -> int:
-    from .store import RunStore, environment
+    from .store import RunStore, environment, same_apart_from_measures
     from .train import RunResult, recount_measures, run_dir_for, _atomic_json
     path = _existing_storage(args)
     env = environment()
@@ -525,7 +525,7 @@ def _recount_runs(args) -> int:
                     continue
                 if on_disk.get("measures") == json.loads(json.dumps(measures, default=str)):
                     continue
-                if {**on_disk, "measures": None} != {**recorded, "measures": None}:
+                if not same_apart_from_measures(on_disk, recorded):
                     print(f"left alone: {result_file} holds another result than run {row['id']}")
                     counts["left alone"] += 1
                     continue

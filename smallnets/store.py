@@ -265,10 +265,9 @@ class RunStore:
                 key = (row["config_hash"], row["seed"])
                 if key in here:
                     if here[key] != row["result_json"]:
-                        ours, theirs = json.loads(here[key]), json.loads(row["result_json"])
+                        same = same_apart_from_measures(json.loads(here[key]), json.loads(row["result_json"]))
                         hint = ("; only its measures differ: run `smallnets runs --recount` on the export's results "
-                                "and this database, then export again" if {**ours, "measures": None} ==
-                                {**theirs, "measures": None} else "")
+                                "and this database, then export again" if same else "")
                         raise SmallnetsError(f"{source}: run {row.get('id')} ({row['model']}, config "
                                              f"{row['config_hash']}, seed {row['seed']}) is already in the database "
                                              f"with a different result; nothing was imported{hint}")
@@ -320,6 +319,12 @@ class RunStore:
     @staticmethod
     def columns() -> list[str]:
         return [c.name for c in RUNS.columns]
+
+
+def same_apart_from_measures(a: dict, b: dict) -> bool:
+    """Whether two stored results (RunResult.to_dict) are one run's, whatever their measures: a recount
+    (`smallnets runs --recount`) changes those alone."""
+    return {**a, "measures": None} == {**b, "measures": None}
 
 
 def _measure_columns(m: dict) -> dict:

@@ -386,11 +386,13 @@ def _fitted_knobs(config: TrainConfig) -> tuple:
     return tuple(knobs.items())
 
 
-def meta_model(config: TrainConfig) -> nn.Module:
+def meta_model(config: TrainConfig, knobs: dict | None = None) -> nn.Module:
     """The model a config builds, on the meta device: its shapes, parameter count and knobs without memory or data.
+    With `knobs` (a recorded run's), the model those build instead of the one fitted to the budget now.
     SmallnetsError where the family cannot meet the budget."""
+    knobs = fitted_knobs(config) if knobs is None else knobs
     with torch.device("meta"):
-        return create_model(config.model, **data_mod.get_spec(config.dataset).model_kwargs, **fitted_knobs(config))
+        return create_model(config.model, **data_mod.get_spec(config.dataset).model_kwargs, **knobs)
 
 
 def model_knobs(config: TrainConfig) -> dict:
@@ -457,15 +459,13 @@ def recount_measures(result: RunResult) -> dict:
     recorded knobs build on the meta device (shapes only: the weights are not needed, so a run exported without its
     model file is recounted too). Counts that depend on the weights (non-zero parameters) are kept as recorded.
     SmallnetsError where the knobs no longer build a model of the recorded size: that would be another model."""
-    spec = data_mod.get_spec(result.config.dataset)
-    with torch.device("meta"):
-        model = create_model(result.config.model, **spec.model_kwargs, **result.knobs)
+    model = meta_model(result.config, result.knobs)
     total = count_parameters(model).total
     if total != result.measures.get("params_total"):
         raise SmallnetsError(f"{result.config.model} run (config {result.config.hash}, seed {result.seed}): its knobs "
                              f"now build {total:,} parameters, not the {result.measures.get('params_total')} recorded; "
                              "not recounted")
-    h, w, c = spec.image_shape
+    h, w, c = data_mod.get_spec(result.config.dataset).image_shape
     return {**result.measures, **count_flops(model, (c, h, w))}
 
 
