@@ -142,10 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--config-hash")
     r.add_argument("--format", default="table", choices=("table", "csv", "json"))
     r.add_argument("--all-columns", action="store_true", help="export every column (with --format csv/json)")
-    r.add_argument("--output", help="write to this file instead of stdout")
+    r.add_argument("--output", help="write to this file instead of stdout (compressed with xz if it ends in .xz)")
     r.add_argument("--import", dest="import_file", metavar="RUNS_JSON",
                    help="add the runs of an export (--format json --all-columns) to the results database, e.g. to "
-                        "rebuild a results folder from a committed runs.json; ids are kept where free")
+                        "rebuild a results folder from a committed runs.json (or runs.json.xz, read as xz); "
+                        "ids are kept where free")
     r.add_argument("--recount", action="store_true",
                    help="count the MACs/FLOPs of the recorded runs (those the filters select) again with this version "
                         "of smallnets, from each run's knobs (no model file needed), and put changed counts in the "
@@ -456,7 +457,12 @@ def cmd_runs(args) -> int:
         return 0
     text = export_rows(rows, args.format, None if args.all_columns else SUMMARY_COLUMNS)
     if args.output:
-        Path(args.output).write_text(text)
+        if args.output.endswith(".xz"):  # superseded rounds keep their export this way: a tenth of the size
+            import lzma
+            with lzma.open(args.output, "wt") as f:
+                f.write(text)
+        else:
+            Path(args.output).write_text(text)
         print(f"wrote {len(rows)} run(s) to {args.output}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -465,10 +471,11 @@ def cmd_runs(args) -> int:
 
 def _import_runs(args) -> int:
     from .store import RunStore
+    import lzma
     source = Path(args.import_file)
     try:
-        rows = json.loads(source.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        rows = json.loads(lzma.open(source, "rt").read() if source.suffix == ".xz" else source.read_text())
+    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, lzma.LZMAError) as e:
         raise SmallnetsError(f"{source}: not a readable JSON export of runs ({type(e).__name__}: {e})") from None
     if not isinstance(rows, list):
         raise SmallnetsError(f"{source}: expected a JSON list of runs (smallnets runs --format json --all-columns)")

@@ -92,6 +92,17 @@ def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     assert "0 run(s) added" in again and "1 already there" in again
     assert main(["runs", *rebuilt, "--format", "json", "--all-columns"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(export.read_text())
+    # An export written as .xz (how superseded rounds keep theirs) is compressed and imports the same rows.
+    packed = tmp_path / "runs.json.xz"
+    assert main(["runs", "--results", str(results), "--format", "json", "--all-columns", "--output", str(packed)]) == 0
+    assert packed.read_bytes().startswith(b"\xfd7zXZ")
+    unpacked = ["--results", str(tmp_path / "from-xz")]
+    assert main(["runs", "--import", str(packed), *unpacked]) == 0 and "1 run(s) added" in capsys.readouterr().out
+    assert main(["runs", *unpacked, "--format", "json", "--all-columns"]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(export.read_text())
+    (tmp_path / "cut.json.xz").write_bytes(packed.read_bytes()[:40])  # an interrupted copy
+    assert main(["runs", "--import", str(tmp_path / "cut.json.xz"), *unpacked]) == 2
+    assert "cut.json.xz: not a readable JSON export of runs" in capsys.readouterr().err
 
 
 def test_a_config_whose_model_changed_since_its_runs_is_refused(sample_dir, tmp_path, capsys):
