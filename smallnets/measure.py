@@ -105,8 +105,9 @@ def measure_model(model: nn.Module, input_shape: tuple[int, ...], *, latency: bo
 
 
 def format_count(n: float) -> str:
+    # A unit is taken from where 3 significant figures round up to it, so 999,686 is "1M", not "1e+03k".
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(n) >= scale:
+        if abs(n) >= scale * 0.9995:
             return f"{n / scale:.3g}{unit}"
     return f"{n:.0f}"
 

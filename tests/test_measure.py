@@ -2,7 +2,8 @@ import torch
 import torch.nn.utils.prune as prune
 from torch import nn
 
-from smallnets.measure import count_flops, count_parameters, format_accuracies, measure_latency, measure_model
+from smallnets.measure import (count_flops, count_parameters, format_accuracies, format_count, measure_latency,
+                               measure_model)
 from smallnets.models import create_model
 
 
@@ -99,3 +100,8 @@ def test_format_accuracies_gives_a_spread_only_where_there_is_one():
     assert format_accuracies([0.7229, 0.7217, 0.7205]) == "72.17 ± 0.12"
     assert format_accuracies([0.5434]) == "54.34"  # one run has no spread, not a spread of 0.00
     assert format_accuracies([]) == "n/a"
+
+
+def test_counts_are_written_with_the_unit_they_round_to():
+    assert [format_count(n) for n in (950, 999.6, 23_834, 999_686, 1_004_000, 40_411_162, 999_600_000)] == \
+        ["950", "1k", "23.8k", "1M", "1M", "40.4M", "1G"]
