@@ -474,7 +474,12 @@ def _import_runs(args) -> int:
     import lzma
     source = Path(args.import_file)
     try:
-        rows = json.loads(lzma.open(source, "rt").read() if source.suffix == ".xz" else source.read_text())
+        if source.suffix == ".xz":
+            with lzma.open(source, "rt") as f:
+                text = f.read()
+        else:
+            text = source.read_text()
+        rows = json.loads(text)
     except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError, lzma.LZMAError) as e:
         raise SmallnetsError(f"{source}: not a readable JSON export of runs ({type(e).__name__}: {e})") from None
     if not isinstance(rows, list):
