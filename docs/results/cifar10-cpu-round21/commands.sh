@@ -1,6 +1,7 @@
 #!/bin/sh
 # CIFAR-10 round 21 (issue 6) on a 2-core CPU, on the JPEG copy of CIFAR-10 ("CIFAR-10 (JPEG copy)"), as it was run:
-#   0. (only where round 20's results folder is gone) rebuild it from round 20's committed export;
+#   0. (only where round 20's results folder is gone) rebuild it from round 20's committed export (runs.json when this
+#      ran; kept as runs.json.xz since 17e46bf, the same file compressed, so the line below names that);
 #   1. count the recorded runs' MACs again (`smallnets runs --recount`): the ViT and CCT runs recorded before 3ce7315
 #      counted no attention matmuls on a CPU;
 #   2. mobilenet_v2 at 500k, the last family without a 500k point, with the recipe of the other 500k family points
@@ -16,7 +17,7 @@ RESULTS=${RESULTS:-results-cifar10-cpu}
 OUT=docs/results/cifar10-cpu-round21
 CPU="--device cpu --threads 2 --progress lines"
 TRAIN="--dataset cifar10 --epochs 10 --select best_val --results $RESULTS $CPU --seed 0"
-[ -f "$RESULTS/results.sqlite" ] || smallnets runs --import docs/results/cifar10-cpu-round20/runs.json --results "$RESULTS"
+[ -f "$RESULTS/results.sqlite" ] || smallnets runs --import docs/results/cifar10-cpu-round20/runs.json.xz --results "$RESULTS"
 smallnets runs --recount --results "$RESULTS"
 smallnets train --model mobilenet_v2 --budget 500k $TRAIN
 smallnets train --model cct --budget 1M --optimizer adamw $TRAIN
