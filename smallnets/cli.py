@@ -228,6 +228,9 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--dataset", action="append", choices=list(SPECS), help="default: every dataset with runs")
     rp.add_argument("--out", help="output folder (default: <results>/report)")
     rp.add_argument("--method", help="only runs of this method (plain, pruned, distilled)")
+    rp.add_argument("--link-images", action="store_true",
+                    help="refer to the PNG files beside report.html instead of embedding them (a smaller page that "
+                         "needs its folder; default: one self-contained file)")
     _add_results(rp)
 
     jg = sub.add_parser("jpeg-gap", help="accuracy of trained runs on the 1,000 exact CIFAR-10 test images vs the "
@@ -743,7 +746,7 @@ def cmd_report(args) -> int:
         raise SmallnetsError("the results database holds no runs")
     out = Path(args.out) if args.out else _results_dir(args) / "report"
     for d in datasets:
-        paths = build_report(rows, d, out, args.method)
+        paths = build_report(rows, d, out, args.method, link_images=args.link_images)
         print(f"{d}: {paths['html']}  {paths['markdown']}  ({len(paths['plots'])} plots)")
     return 0
 

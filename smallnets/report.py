@@ -1,6 +1,8 @@
 """Reports: one self-contained HTML page and a Markdown summary per dataset, with PNG and SVG plots beside them.
 
-Reads the runs table only; never trains. Plots are embedded in the HTML as base64 PNG, so the page opens offline.
+Reads the runs table only; never trains. Plots are embedded in the HTML as base64 PNG, so the page opens offline as
+one file; with `link_images` it refers to the PNG files beside it instead (a third of the bytes, for folders that keep
+the PNGs anyway, such as docs/results in git).
 Every choice shown (front, best per budget, best per optimizer) is made on validation accuracy; the numbers shown
 are test accuracy (mean +- std over seeds).
 """
@@ -272,7 +274,8 @@ th{background:#f3f3f3}.caveat{background:#fff4e0;border-left:4px solid #e69500;p
 img{max-width:100%}code{font-size:12px}"""
 
 
-def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: str | None = None) -> dict:
+def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: str | None = None,
+                 link_images: bool = False) -> dict:
     """Write `<out_dir>/<dataset>/report.html`, `summary.md`, and the plots; returns the paths written."""
     spec = get_spec(dataset)
     rows = filter_rows(rows, dataset=dataset, method=method)
@@ -299,6 +302,11 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
     html_parts.append(f"<p>{html.escape(note)}</p>")
     md.append(note + "\n")
     images = {}
+
+    def _img(alt: str, key: str) -> str:
+        src = f"{key}.png" if link_images else f"data:image/png;base64,{images[key]}"
+        return f"<img alt='{alt}' src='{src}'>"
+
     for (_, augment), track in tracks(rows).items():
         summaries = summarize(track)
         if not summaries:
@@ -328,13 +336,13 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
                      f"missing seeds and chooses again." if short else "")
         cols, per_budget = budget_table(summaries)
         html_parts += [f"<h2>{html.escape(name)}</h2>",
-                       f"<img alt='frontier' src='data:image/png;base64,{images[f'frontier_{tag}']}'>",
+                       _img("frontier", f"frontier_{tag}"),
                        "<h3>The front</h3>", _html_table(front),
                        f"<p class='caveat'>{html.escape(unsettled)}</p>" if unsettled else "",
                        "<h3>Best of each family per budget (test %, parameters)</h3>", _html_table(per_budget, cols),
-                       (f"<img alt='each family per budget' src='data:image/png;base64,{images[f'families_{tag}']}'>"
+                       (_img("each family per budget", f"families_{tag}")
                         if f"families_{tag}" in images else ""),
-                       f"<img alt='accuracy vs MACs' src='data:image/png;base64,{images[f'macs_{tag}']}'>"]
+                       _img("accuracy vs MACs", f"macs_{tag}")]
         md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
                f"> {unsettled}\n" if unsettled else "",
                "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols),
@@ -342,7 +350,7 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
         for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"),
                              (f"lrs_{tag}", "Learning rate per optimizer"), (f"seeds_{tag}", "Seed spread")):
             if key in images:
-                html_parts += [f"<h3>{heading}</h3>", f"<img alt='{key}' src='data:image/png;base64,{images[key]}'>"]
+                html_parts += [f"<h3>{heading}</h3>", _img(key, key)]
                 md += [f"### {heading}\n", f"![{key}]({key}.png)\n"]
             if key == f"lrs_{tag}" and key in images:
                 table = optimizer_table(summaries)

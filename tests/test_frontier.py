@@ -176,6 +176,20 @@ def test_report_renders_plot_table_and_caveat(tmp_path):
         build_report(rows, "mnist", tmp_path / "out")
 
 
+def test_report_can_link_its_plots_instead_of_embedding_them(tmp_path):
+    with _store_with(tmp_path, [(0, 1000, 0.5, 0.5, 900), (0, 5000, 0.7, 0.6, 4500)]) as s:
+        rows = s.runs()
+    embedded = build_report(rows, "cifar10_sample", tmp_path / "embedded")["html"]
+    linked = build_report(rows, "cifar10_sample", tmp_path / "linked", link_images=True)["html"]
+    parser = _Collect()
+    parser.feed(linked.read_text())
+    assert parser.images and not parser.external and "base64" not in linked.read_text()
+    for src in parser.images:  # each names the PNG beside the page, the same bytes the embedded page carries
+        assert (linked.parent / src).read_bytes() == (embedded.parent / src).read_bytes()
+    assert linked.stat().st_size < embedded.stat().st_size / 5
+
+
+
 def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_path):
     """sgdm at 0.03 got two extra seeds whose validation is lower: the choice between its rates is still made on seed
     0, which every rate has (else extra seeds would decide it). adam is best at the top of its grid: flagged."""
