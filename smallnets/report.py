@@ -1,8 +1,8 @@
 """Reports: one self-contained HTML page and a Markdown summary per dataset, with PNG and SVG plots beside them.
 
 Reads the runs table only; never trains. Plots are embedded in the HTML as base64 PNG, so the page opens offline as
-one file; with `link_images` it refers to the PNG files beside it instead (a third of the bytes, for folders that keep
-the PNGs anyway, such as docs/results in git).
+one file; with `link_images` it refers to the PNG files beside it instead, so folders that keep the PNGs anyway (such
+as docs/results in git) do not store each plot a second time as base64.
 Every choice shown (front, best per budget, best per optimizer) is made on validation accuracy; the numbers shown
 are test accuracy (mean +- std over seeds).
 """
