@@ -189,7 +189,6 @@ def test_report_can_link_its_plots_instead_of_embedding_them(tmp_path):
     assert linked.stat().st_size < embedded.stat().st_size / 5
 
 
-
 def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_path):
     """sgdm at 0.03 got two extra seeds whose validation is lower: the choice between its rates is still made on seed
     0, which every rate has (else extra seeds would decide it). adam is best at the top of its grid: flagged."""
