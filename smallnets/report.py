@@ -10,6 +10,7 @@ are test accuracy (mean +- std over seeds).
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import json
@@ -194,7 +195,7 @@ def plot_families(summaries: list[ConfigSummary], title: str):
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
     fig.text(0.01, 0.01, "each point: the family's best on validation of whatever was trained at that budget; "
-             "recipes and tuning effort differ (see the table)", fontsize=7)
+             "recipes and tuning effort differ (the tables say which)", fontsize=7)
     return fig
 
 
@@ -238,6 +239,35 @@ def budget_table(summaries: list[ConfigSummary]) -> tuple[list[str], list[dict]]
     return ["budget", *families], rows
 
 
+def family_rate_table(summaries: list[ConfigSummary]) -> list[dict]:
+    """The tuning behind each family's best config at each budget (the per-budget table's cells): every learning
+    rate tried with exactly that config otherwise (same optimizer, epochs, augmentation, schedule, knobs, ...), and
+    its validation accuracy over its seeds. Families compared at one rate each against a family whose rate was
+    searched is not a fair comparison, and a chosen rate at the edge of those tried may have a better one beyond."""
+    rows = []
+    for (budget, family), best in sorted(family_best(summaries).items()):
+        recipe = dataclasses.replace(best.config, lr=None)
+        tried = sorted((s for s in summaries if s.family == family
+                        and dataclasses.replace(s.config, lr=None) == recipe), key=lambda s: s.config.peak_lr)
+        rates = [s.config.peak_lr for s in tried]
+        chosen = best.config.peak_lr
+        edge = "" if len(rates) == 1 else " (top of those tried)" if chosen == rates[-1] else \
+            " (bottom of those tried)" if chosen == rates[0] else ""
+        extras = {k: v for k, v in best.config.non_default().items()
+                  if k not in ("dataset", "model", "knobs", "budget", "optimizer", "lr", "epochs", "augment",
+                               "select", "train_limit", "val_size", "method")}
+        rows.append({"budget": format_count(budget), "family": family,
+                     "recipe": ", ".join([best.config.optimizer, f"{best.config.epochs} epochs",
+                                          *(f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+                                            for k, v in sorted(extras.items()))]),
+                     "val acc % by rate": ", ".join(
+                         f"{s.config.peak_lr:g}: {100 * s.val_mean:.2f}" + (f" ({len(s.seeds)} seeds)"
+                                                                              if len(s.seeds) > 1 else "")
+                         for s in tried),
+                     "chosen lr": f"{chosen:g}{edge}" if len(rates) > 1 else f"{chosen:g} (the only rate tried)"})
+    return rows
+
+
 def compute_summary(rows: list[dict]) -> str:
     """Runs and summed run time per device, from the runs themselves: what the page cost to make."""
     by_device: dict[str, list[float]] = {}
@@ -272,6 +302,12 @@ CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}
 th{background:#f3f3f3}.caveat{background:#fff4e0;border-left:4px solid #e69500;padding:.5em 1em}
 img{max-width:100%}code{font-size:12px}"""
+
+
+RATES_HEADING = "Learning rates behind each family's best"
+RATES_NOTE = ("Each cell of the per-budget table with the rates tried for its config (validation accuracy, mean over "
+              "its seeds): a family tried at one rate is untuned next to one whose rate was searched, and a rate "
+              "chosen at the edge of those tried may have a better one beyond.")
 
 
 def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: str | None = None,
@@ -335,6 +371,7 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
                      f"so luck may have put them there: `smallnets confirm --seeds {CONFIRM_SEEDS}` trains their "
                      f"missing seeds and chooses again." if short else "")
         cols, per_budget = budget_table(summaries)
+        rates = family_rate_table(summaries)
         html_parts += [f"<h2>{html.escape(name)}</h2>",
                        _img("frontier", f"frontier_{tag}"),
                        "<h3>The front</h3>", _html_table(front),
@@ -342,11 +379,13 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
                        "<h3>Best of each family per budget (test %, parameters)</h3>", _html_table(per_budget, cols),
                        (_img("each family per budget", f"families_{tag}")
                         if f"families_{tag}" in images else ""),
+                       f"<h3>{html.escape(RATES_HEADING)}</h3>", f"<p>{html.escape(RATES_NOTE)}</p>", _html_table(rates),
                        _img("accuracy vs MACs", f"macs_{tag}")]
         md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
                f"> {unsettled}\n" if unsettled else "",
                "### Best of each family per budget (test %, parameters)\n", _md_table(per_budget, cols),
-               f"![families_{tag}](families_{tag}.png)\n" if f"families_{tag}" in images else ""]
+               f"![families_{tag}](families_{tag}.png)\n" if f"families_{tag}" in images else "",
+               f"### {RATES_HEADING}\n", RATES_NOTE + "\n", _md_table(rates)]
         for key, heading in ((f"optimizers_{tag}", "Optimizers at equal budget"),
                              (f"lrs_{tag}", "Learning rate per optimizer"), (f"seeds_{tag}", "Seed spread")):
             if key in images:

@@ -215,6 +215,8 @@ def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_
     paths = build_report(rows, "cifar10_sample", tmp_path / "out")
     md = paths["markdown"].read_text()
     assert "Learning rate per optimizer" in md
+    assert "### Learning rates behind each family's best" in md  # the per-budget table's tuning, after it
+    assert md.index("### Best of each family per budget") < md.index("### Learning rates behind each family's best")
     assert f"| 10k | resnet | {epochs} epochs | sgdm | 0.01, 0.03, 0.1 | 0.03 |" in md
     assert (tmp_path / "out" / "cifar10_sample" / "lrs_noaug.png").is_file()
     fig = plot_optimizers(summarize(rows), "t")
@@ -222,6 +224,33 @@ def test_optimizer_comparison_chooses_each_rate_on_the_seeds_every_rate_has(tmp_
     assert sorted(t.get_text() for t in ax.texts) == ["1s\n2lr", "3s\n3lr"]  # adam: 1 seed, 2 rates; sgdm: 3, 3
     caps = [y for line in ax.lines for y in line.get_ydata() if not math.isnan(y)]
     assert len(caps) == 2  # the two caps of sgdm's error bar; adam's one seed draws none
+
+
+def test_family_rate_table_lists_the_rates_tried_for_each_familys_best():
+    """Each family's best at each budget with every rate tried for exactly its config otherwise: another recipe
+    (more epochs) or optimizer is not one more rate of it, an edge of the rates tried is flagged, a lone rate too."""
+    from smallnets.report import family_rate_table
+
+    def summary(family, budget, lr, val, seeds=1, **config):
+        c = TrainConfig(model=family, budget=budget, lr=lr, **config)
+        return ConfigSummary(c.hash, c, family, budget - 100, None, {}, "x", [1], list(range(seeds)), [val] * seeds,
+                             [val] * seeds)
+    summaries = [summary("resnet", 10_000, 0.1, 0.60, seeds=3), summary("resnet", 10_000, 0.3, 0.64),
+                 summary("resnet", 10_000, 1.0, 0.55),
+                 summary("resnet", 10_000, 0.3, 0.50, epochs=60),  # another recipe, below: not in the row
+                 summary("resnet", 10_000, 0.003, 0.62, optimizer="adam"),  # another optimizer, below
+                 summary("resnet", 50_000, 0.1, 0.70), summary("resnet", 50_000, 0.3, 0.72),
+                 summary("mlp", 10_000, 0.01, 0.30, warmup_epochs=1),
+                 summary("vgg16_s", 10_000, 0.03, 0.52), summary("vgg16_s", 10_000, 0.1, 0.51)]
+    table = {(r["budget"], r["family"]): r for r in family_rate_table(summaries)}
+    assert list(table) == [("10k", "mlp"), ("10k", "resnet"), ("10k", "vgg16_s"), ("50k", "resnet")]
+    assert table[("10k", "resnet")] == {"budget": "10k", "family": "resnet", "recipe": "sgdm, 30 epochs",
+                                        "val acc % by rate": "0.1: 60.00 (3 seeds), 0.3: 64.00, 1: 55.00",
+                                        "chosen lr": "0.3"}
+    assert table[("50k", "resnet")]["chosen lr"] == "0.3 (top of those tried)"
+    assert table[("10k", "vgg16_s")]["chosen lr"] == "0.03 (bottom of those tried)"
+    assert table[("10k", "mlp")]["recipe"] == "sgdm, 30 epochs, warmup_epochs 1"
+    assert table[("10k", "mlp")]["chosen lr"] == "0.01 (the only rate tried)"
 
 
 def test_frontier_cli(tmp_path, capsys):
