@@ -244,11 +244,12 @@ def family_rate_table(summaries: list[ConfigSummary]) -> list[dict]:
     rate tried with exactly that config otherwise (same optimizer, epochs, augmentation, schedule, knobs, ...), and
     its validation accuracy over its seeds. Families compared at one rate each against a family whose rate was
     searched is not a fair comparison, and a chosen rate at the edge of those tried may have a better one beyond."""
+    by_recipe: dict = {}  # each config without its rate (model and budget included) -> its configs, one per rate
+    for s in summaries:
+        by_recipe.setdefault(dataclasses.replace(s.config, lr=None), []).append(s)
     rows = []
     for (budget, family), best in sorted(family_best(summaries).items()):
-        recipe = dataclasses.replace(best.config, lr=None)
-        tried = sorted((s for s in summaries if s.family == family
-                        and dataclasses.replace(s.config, lr=None) == recipe), key=lambda s: s.config.peak_lr)
+        tried = sorted(by_recipe[dataclasses.replace(best.config, lr=None)], key=lambda s: s.config.peak_lr)
         rates = [s.config.peak_lr for s in tried]
         chosen = best.config.peak_lr
         edge = "" if len(rates) == 1 else " (top of those tried)" if chosen == rates[-1] else \
@@ -379,7 +380,8 @@ def build_report(rows: list[dict], dataset: str, out_dir: str | Path, method: st
                        "<h3>Best of each family per budget (test %, parameters)</h3>", _html_table(per_budget, cols),
                        (_img("each family per budget", f"families_{tag}")
                         if f"families_{tag}" in images else ""),
-                       f"<h3>{html.escape(RATES_HEADING)}</h3>", f"<p>{html.escape(RATES_NOTE)}</p>", _html_table(rates),
+                       f"<h3>{html.escape(RATES_HEADING)}</h3>", f"<p>{html.escape(RATES_NOTE)}</p>",
+                       _html_table(rates),
                        _img("accuracy vs MACs", f"macs_{tag}")]
         md += [f"## {name}\n", f"![frontier](frontier_{tag}.png)\n", "### The front\n", _md_table(front),
                f"> {unsettled}\n" if unsettled else "",
