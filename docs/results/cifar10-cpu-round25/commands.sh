@@ -6,7 +6,9 @@
 #      validation points at 250k);
 #   2. resnet 100k at SGDM 1.0, to bracket its rate from above (0.3 had beaten 0.1 by 1.3 points over 3 seeds);
 #   3. `smallnets confirm --dry-run` for the no-augmentation front: 0 runs (no new run joined it);
-#   4. the exact-vs-JPEG gap of the front runs with model files, the report (plots linked) and the exports.
+#   4. ResNet18_S 500k at SGDM 1.0, to bracket its 0.3 from above (0.3 was the top of the rates tried there), then
+#      the dry run again (0 runs);
+#   5. the exact-vs-JPEG gap of the front runs with model files, the report (plots linked) and the exports.
 # Recipe of rounds 2 and 14-24 otherwise: no augmentation, 10 epochs, best-validation epoch, seed 0.
 # Step 1 as one sweep file, the same runs (same config hashes; `smallnets sweep --dry-run` on this round's results
 # finds all 4 recorded): sweeps/cifar10-cpu-round25-families-0.3.toml.
@@ -22,6 +24,8 @@ run resnet18_s 500k 0.3
 run resnet 100k 1.0
 run shufflenet_v2 1M 0.3
 run resnet18_s 1M 0.3
+smallnets confirm --what front --dataset cifar10 --augment off --dry-run --results "$RESULTS"
+run resnet18_s 500k 1.0
 smallnets confirm --what front --dataset cifar10 --augment off --dry-run --results "$RESULTS"
 smallnets jpeg-gap --results "$RESULTS" --device cpu > "$OUT/jpeg-gap.txt" 2> "$OUT/jpeg-gap-not-measured.txt"
 smallnets jpeg-gap --results "$RESULTS" --device cpu --json > "$OUT/jpeg-gap.json"
