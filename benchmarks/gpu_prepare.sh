@@ -21,7 +21,7 @@ MIB=1048576
 LIMIT=$((64 * MIB))
 MARGIN=$((1 * MIB))  # files a session adds before its calls (notes, a sweep file)
 # The versions the project is tested with here; the GPU image's own packages (torch, numpy, ...) are not carried.
-WHEELS="optuna==5.0.0 alembic==1.20.1 colorlog==6.12.0 SQLAlchemy==2.1.9 Mako==1.4.3 pytorch_optimizer==4.1.0
+WHEELS="optuna==5.1.0 alembic==1.20.1 colorlog==6.12.0 SQLAlchemy==2.1.9 Mako==1.4.3 pytorch_optimizer==4.1.0
 platformdirs==4.14.9"
 
 [ -f "$DATA" ] || { echo "gpu_prepare: data file $DATA not found" >&2; exit 2; }
