@@ -237,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
                                          "same images from the JPEG copy")
     jg.add_argument("--runs", type=_csv_list, help="run ids (default: the runs of the cifar10 front)")
     jg.add_argument("--device")
-    jg.add_argument("--json", action="store_true")
+    jg.add_argument("--json", action="store_true", help="print the per-run results as JSON instead of text")
+    jg.add_argument("--json-out", type=Path, metavar="FILE",
+                    help="also write the per-run results as JSON to FILE, so one evaluation gives both forms")
     _add_results(jg)
     _common_data(jg)
 
@@ -770,6 +772,8 @@ def cmd_jpeg_gap(args) -> int:
         chosen = [r for r in rows if r["id"] in ids]
         if not chosen:
             raise SmallnetsError("no finished cifar10 runs to evaluate; pass --runs")
+    if args.json_out and not args.json_out.parent.is_dir():  # said before the evaluation, not after it
+        raise SmallnetsError(f"--json-out {args.json_out}: no folder {args.json_out.parent}")
     device = resolve_device(args.device)
     sample = load_dataset("cifar10_sample", args.data_dir, download_missing=False)
     jpeg = load_dataset("cifar10", args.data_dir, download_missing=False)
@@ -803,6 +807,11 @@ def cmd_jpeg_gap(args) -> int:
                     "right_only_exact": int((exact & ~on_jpeg).sum()), "right_only_jpeg": int((on_jpeg & ~exact).sum())})
     for line in skipped:
         print(line, file=sys.stderr)
+    if args.json_out:
+        try:
+            args.json_out.write_text(json.dumps(out, indent=1) + "\n")
+        except OSError as e:
+            raise SmallnetsError(f"--json-out {args.json_out}: cannot write ({e.strerror})") from None
     if args.json:
         print(json.dumps(out, indent=1))
         return 0

@@ -233,6 +233,12 @@ def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
     assert row["exact_acc"] - row["jpeg_acc"] == pytest.approx(row["exact_minus_jpeg"], abs=1e-6)
     assert main(["jpeg-gap", *res]) == 0
     assert "mean difference over 1 run(s)" in capsys.readouterr().out
+    # One evaluation gives both forms: the text on stdout and the rows --json prints in the file.
+    assert main(["jpeg-gap", *res, "--json-out", str(tmp_path / "gap.json")]) == 0
+    assert "mean difference over 1 run(s)" in capsys.readouterr().out
+    assert json.loads((tmp_path / "gap.json").read_text()) == [row]
+    assert main(["jpeg-gap", *res, "--json-out", str(tmp_path / "no" / "such" / "gap.json")]) == 2
+    assert "--json-out" in capsys.readouterr().err
     # With an augmentation run too, each track has its own front, and the default evaluates both.
     assert main(["train", "--model", "shallow_cnn", "--budget", "5k", "--dataset", "cifar10", "--epochs", "1",
                  "--train-limit", "2000", "--val-size", "500", "--device", "cpu", "--augment", *res]) == 0
