@@ -611,8 +611,8 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
         argv = sys.argv[2:] if argv_in is None else argv_in
         counts = run_concurrent(_strip_workers(argv), workers, spec, _storage(args),
                                 _results_dir(args) / "sweep-logs", args.threads)
-        print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), {counts['failed']} "
-              f"failed trial(s), {counts['duplicate']} skipped")
+        print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), "
+              f"{_failed_trials(counts)}, {counts['duplicate']} skipped")
         return _unfinished(spec, counts)
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
@@ -622,10 +622,16 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
     finally:
         worker.close()
     print(f"sweep {spec.name}: {counts['done']} done ({counts['infeasible']} infeasible), {counts['running']} "
-          f"running elsewhere, {counts['waiting']} waiting, {counts['failed']} failed trial(s), "
-          f"{counts['duplicate']} skipped")
+          f"running elsewhere, {counts['waiting']} waiting, {_failed_trials(counts)}, {counts['duplicate']} skipped")
     print(f"results: {_storage(args)}; see `smallnets frontier` and `smallnets report`")
     return _unfinished(spec, counts)
+
+
+def _failed_trials(counts: dict) -> str:
+    """Trials stopped mid-run (Ctrl-C, a killed worker) count as failed too; say how many, since nothing went wrong
+    in them."""
+    n = counts["interrupted"]
+    return f"{counts['failed']} failed trial(s)" + (f" ({n} interrupted: stopped mid-run, not an error)" if n else "")
 
 
 def _unfinished(spec, counts: dict) -> int:

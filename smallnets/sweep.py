@@ -290,7 +290,16 @@ def _point(t: optuna.trial.FrozenTrial) -> str | None:
 
 
 def _failed(c: dict) -> str:
-    return f"{c['failed']} failed" + (f" ({c['unfinished']} point(s) left for a relaunch)" if c["unfinished"] else "")
+    notes = [f"{c['interrupted']} interrupted"] if c["interrupted"] else []
+    notes += [f"{c['unfinished']} point(s) left for a relaunch"] if c["unfinished"] else []
+    return f"{c['failed']} failed" + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def _was_interrupted(t: optuna.trial.FrozenTrial) -> bool:
+    """A failed trial whose run did not go wrong but was stopped: Ctrl-C, or a worker killed mid-trial, which left
+    no reason behind (its trial was failed later, when its heartbeat went stale). An error leaves 'failed: ...'."""
+    status = str(t.user_attrs.get("status", ""))
+    return t.state == TrialState.FAIL and not status.startswith("failed")
 
 
 def _holds_point(t: optuna.trial.FrozenTrial) -> bool:
@@ -300,8 +309,9 @@ def _holds_point(t: optuna.trial.FrozenTrial) -> bool:
 
 def _counts(study: optuna.Study) -> dict:
     """Trials by state; "infeasible" (budget below the family's minimum) are also counted in "done";
-    "unfinished": points that only failed trials hold, which the next launch re-runs."""
-    c = {s: 0 for s in ("done", "infeasible", "running", "waiting", "failed", "duplicate")}
+    "unfinished": points that only failed trials hold, which the next launch re-runs; "interrupted": failed trials
+    that were stopped rather than went wrong (also counted in "failed")."""
+    c = {s: 0 for s in ("done", "infeasible", "running", "waiting", "failed", "interrupted", "duplicate")}
     trials = study.get_trials(deepcopy=False)
     held = {_point(t) for t in trials if _holds_point(t)}
     c["unfinished"] = len({_point(t) for t in trials if t.state == TrialState.FAIL} - held - {None})
@@ -315,6 +325,7 @@ def _counts(study: optuna.Study) -> dict:
             c["waiting"] += 1
         elif t.state == TrialState.FAIL:
             c["failed"] += 1
+            c["interrupted"] += _was_interrupted(t)
         else:
             c["duplicate"] += 1
     return c
@@ -345,7 +356,22 @@ class Worker:
     # -- one trial -----------------------------------------------------------------------------------------------------
     def _train(self, trial: optuna.Trial, members: tuple[tuple[TrainConfig, int], ...]) -> float:
         """Train the trial's (config, seed) runs (stacked when there are several), record every run, and return the
-        best config's mean validation accuracy over its finished seeds."""
+        best config's mean validation accuracy over its finished seeds. A trial that fails keeps why in its
+        'status', so that the sweep's summary can tell an error from a launch stopped with Ctrl-C."""
+        try:
+            return self._train_members(trial, members)
+        except KeyboardInterrupt:
+            trial.set_user_attr("status", "interrupted from the keyboard")
+            raise
+        except optuna.TrialPruned:
+            raise
+        except Exception as e:
+            if not str(trial.user_attrs.get("status", "")).startswith("failed"):  # ours are one-line already
+                why = str(e) if isinstance(e, SmallnetsError) else f"{type(e).__name__}: {e}"
+                trial.set_user_attr("status", f"failed: {why}")
+            raise
+
+    def _train_members(self, trial: optuna.Trial, members: tuple[tuple[TrainConfig, int], ...]) -> float:
         config = members[0][0]
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         try:  # before the dataset loads: a refused trial costs nothing

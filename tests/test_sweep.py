@@ -178,11 +178,48 @@ def test_failed_points_are_run_again_by_the_next_launch(sample_dir, tmp_path, ca
         db.execute("UPDATE runs SET knobs_json = ?", (knobs,))
     assert main(launch) == 0
     out = capsys.readouterr().out
-    assert "2 done (0 infeasible), 0 running elsewhere, 0 waiting, 1 failed trial(s)" in out
+    assert "2 done (0 infeasible), 0 running elsewhere, 0 waiting, 1 failed trial(s), 0 skipped" in out  # an error
     with RunStore(tmp_path / "results.sqlite") as store:
         assert sorted(r["seed"] for r in store.runs()) == [0, 1]
     study = optuna.load_study(study_name="retry", storage=f"sqlite:///{tmp_path / 'results.sqlite'}")
     assert [t.state for t in study.get_trials()].count(TrialState.FAIL) == 1  # the failure stays, with its reason
+
+
+def test_a_summary_tells_an_interrupted_trial_from_an_error(sample_dir, tmp_path, capsys, monkeypatch):
+    """Ctrl-C in the middle of a trial and an error in a run both leave a failed trial; each keeps why, and the
+    summary counts the interrupted ones apart, so a sweep that finished after being stopped does not read as broken."""
+    import smallnets.sweep as sweep_module
+    from smallnets.cli import main
+    sweep_file = tmp_path / "stop.toml"
+    sweep_file.write_text('name = "stop"\ndatasets = ["cifar10_sample"]\nfamilies = ["mlp"]\nbudgets = ["4k"]\n'
+                          'epochs = [1]\nseeds = [0, 1]\n[train]\ntrain_limit = 256\nval_size = 200\n'
+                          'batch_size = 64\n')
+    launch = ["sweep", "--config", str(sweep_file), "--results", str(tmp_path), "--data-dir", str(sample_dir),
+              "--device", "cpu", "--progress", "none"]
+    real_train_runs = sweep_module.train_runs
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("out of memory in the test")
+
+    monkeypatch.setattr(sweep_module, "train_runs", stop)
+    assert main(launch) == 130
+    monkeypatch.setattr(sweep_module, "train_runs", boom)
+    capsys.readouterr()
+    assert main(launch) == 1  # both points fail: the interrupted one was queued again
+    out = capsys.readouterr().out
+    assert "0 done (0 infeasible), 0 running elsewhere, 0 waiting, 3 failed trial(s) (1 interrupted: stopped " \
+           "mid-run, not an error)" in out
+    monkeypatch.setattr(sweep_module, "train_runs", real_train_runs)
+    assert main(launch) == 0
+    out = capsys.readouterr().out
+    assert "2 done (0 infeasible), 0 running elsewhere, 0 waiting, 3 failed trial(s) (1 interrupted" in out
+    study = optuna.load_study(study_name="stop", storage=f"sqlite:///{tmp_path / 'results.sqlite'}")
+    failed = study.get_trials(states=(TrialState.FAIL,))
+    assert [t.user_attrs["status"] for t in failed] == ["interrupted from the keyboard"] + 2 * [
+        "failed: RuntimeError: out of memory in the test"]
 
 
 def _sweep_cmd(spec_path, storage, results, sample_dir):
@@ -222,7 +259,8 @@ def test_sqlite_sweep_resumes_after_sigkill(sample_dir, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert _state(url, "k", killed_trial.number) == TrialState.RUNNING  # killed mid-trial
-    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    relaunch = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=300)
+    assert "1 failed trial(s) (1 interrupted: stopped mid-run, not an error)" in relaunch.stdout
     points = complete_points(url, "k")
     assert len(points) == 8 and set(points.values()) == {1}  # every point complete exactly once
     study = optuna.load_study(study_name="k", storage=url)
