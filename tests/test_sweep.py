@@ -154,18 +154,23 @@ def test_a_point_whose_recorded_seeds_were_another_model_fails_and_stays_to_run(
     assert counts["unfinished"] == 2
 
 
+def _two_seed_mlp_sweep(tmp_path, sample_dir, name: str) -> list[str]:
+    """The `smallnets sweep` arguments of a sweep file with two one-epoch points (an mlp, seeds 0 and 1)."""
+    sweep_file = tmp_path / f"{name}.toml"
+    sweep_file.write_text(f'name = "{name}"\ndatasets = ["cifar10_sample"]\nfamilies = ["mlp"]\nbudgets = ["4k"]\n'
+                          'epochs = [1]\nseeds = [0, 1]\n[train]\ntrain_limit = 256\nval_size = 200\n'
+                          'batch_size = 64\n')
+    return ["sweep", "--config", str(sweep_file), "--results", str(tmp_path), "--data-dir", str(sample_dir),
+            "--device", "cpu", "--progress", "none"]
+
+
 def test_failed_points_are_run_again_by_the_next_launch(sample_dir, tmp_path, capsys):
     """A point whose trial failed (here: its recorded seed was another model; an interrupted launch ends the same
     way) is not done: the launch says so and exits 1, and the next launch of the same command runs it again."""
     import json
     import sqlite3
     from smallnets.cli import main
-    sweep_file = tmp_path / "retry.toml"
-    sweep_file.write_text('name = "retry"\ndatasets = ["cifar10_sample"]\nfamilies = ["mlp"]\nbudgets = ["4k"]\n'
-                          'epochs = [1]\nseeds = [0, 1]\n[train]\ntrain_limit = 256\nval_size = 200\n'
-                          'batch_size = 64\n')
-    launch = ["sweep", "--config", str(sweep_file), "--results", str(tmp_path), "--data-dir", str(sample_dir),
-              "--device", "cpu", "--progress", "none"]
+    launch = _two_seed_mlp_sweep(tmp_path, sample_dir, "retry")
     assert main(launch + ["--max-trials", "1"]) == 0  # seed 0 only
     with sqlite3.connect(tmp_path / "results.sqlite") as db:
         (knobs,), = db.execute("SELECT knobs_json FROM runs").fetchall()
@@ -190,12 +195,7 @@ def test_a_summary_tells_an_interrupted_trial_from_an_error(sample_dir, tmp_path
     summary counts the interrupted ones apart, so a sweep that finished after being stopped does not read as broken."""
     import smallnets.sweep as sweep_module
     from smallnets.cli import main
-    sweep_file = tmp_path / "stop.toml"
-    sweep_file.write_text('name = "stop"\ndatasets = ["cifar10_sample"]\nfamilies = ["mlp"]\nbudgets = ["4k"]\n'
-                          'epochs = [1]\nseeds = [0, 1]\n[train]\ntrain_limit = 256\nval_size = 200\n'
-                          'batch_size = 64\n')
-    launch = ["sweep", "--config", str(sweep_file), "--results", str(tmp_path), "--data-dir", str(sample_dir),
-              "--device", "cpu", "--progress", "none"]
+    launch = _two_seed_mlp_sweep(tmp_path, sample_dir, "stop")
     real_train_runs = sweep_module.train_runs
 
     def stop(*args, **kwargs):
