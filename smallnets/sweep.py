@@ -366,8 +366,8 @@ class Worker:
         except optuna.TrialPruned:
             raise
         except Exception as e:
-            if not str(trial.user_attrs.get("status", "")).startswith("failed"):  # ours are one-line already
-                why = str(e) if isinstance(e, SmallnetsError) else f"{type(e).__name__}: {e}"
+            if not str(trial.user_attrs.get("status", "")).startswith("failed"):
+                why = str(e) if isinstance(e, SmallnetsError) else f"{type(e).__name__}: {e}"  # ours say it in one line
                 trial.set_user_attr("status", f"failed: {why}")
             raise
 
