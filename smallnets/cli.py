@@ -638,6 +638,10 @@ def _unfinished(spec, counts: dict) -> int:
     """Exit status 1, and a line that says so, where points ended failed and nothing re-ran them."""
     if not counts["unfinished"]:
         return 0
+    if spec.mode == "search":
+        print(f"smallnets: sweep {spec.name}: a trial failed (the reason is above), so the search stopped with "
+              f"{counts['unfinished']} trial(s) to go; run the same command again once it is fixed", file=sys.stderr)
+        return 1
     print(f"smallnets: sweep {spec.name}: {counts['unfinished']} point(s) failed and are not done; run the same "
           f"command again to re-run them (`smallnets sweep --dry-run` lists what is left)", file=sys.stderr)
     return 1

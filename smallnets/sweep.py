@@ -454,15 +454,16 @@ class Worker:
         augment = trial.suggest_categorical("augment", list(s.augment))
         epochs = trial.suggest_categorical("epochs", list(s.epochs))
         lr_scale = trial.suggest_categorical("lr_scale", list(s.lr_scales))
-        try:
+        try:  # a budget below this family's minimum is not a failure of the sweep: the trial is infeasible
             config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)
             get_family(family)
-            val = self._train(trial, ((config, s.seeds[0]),))
-        except RecordedModelMismatch:  # not infeasible: the trial fails, with the reason, and stays to be run
-            raise
-        except SmallnetsError as e:  # e.g. a budget below this family's minimum: not a failure of the sweep
+            fitted_knobs(config)
+        except SmallnetsError as e:
             trial.set_user_attr("status", f"infeasible: {e}")
             raise optuna.TrialPruned(str(e)) from None
+        # Anything that goes wrong in training (a missing dataset, a recorded seed of another model) fails the trial,
+        # with the reason, and stops the search: counted as infeasible, it would have ended the sweep as if done.
+        val = self._train(trial, ((config, s.seeds[0]),))
         return val, float(trial.user_attrs["params"])
 
     # -- the loop ------------------------------------------------------------------------------------------------------
@@ -487,11 +488,21 @@ class Worker:
         """Work until the sweep is complete (or `max_trials` trials were run here); returns the final counts."""
         stop = (lambda: max_trials is not None and self.finished_here >= max_trials)
         if self.spec.mode == "search":
+            failed_here = []
+
+            def after_trial(study, t):
+                self.log(self.progress())
+                failed_here.extend([t.number] if t.state == TrialState.FAIL else [])
+                if stop() or failed_here:  # an error comes back on the next trials: stop, and say so
+                    study.stop()
+
             callbacks = [optuna.study.MaxTrialsCallback(self.spec.trials, states=(TrialState.COMPLETE,
-                                                                                  TrialState.PRUNED)),
-                         lambda study, t: (self.log(self.progress()), study.stop() if stop() else None)]
+                                                                                  TrialState.PRUNED)), after_trial]
             self.study.optimize(self.search_objective, callbacks=callbacks, catch=(Exception,))
-            return _counts(self.study)
+            c = _counts(self.study)
+            if failed_here:  # trials the search still owes; a relaunch runs them
+                c["unfinished"] = max(0, self.spec.trials - c["done"])
+            return c
         while not stop():
             with warnings.catch_warnings():  # fail_stale_trials is marked experimental; it is the documented way
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)

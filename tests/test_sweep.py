@@ -318,6 +318,31 @@ def test_search_mode_multi_objective(sample_dir, tmp_path):
     assert study.best_trials  # the Pareto set of (val acc up, parameters down)
 
 
+def test_a_search_stops_on_an_error_instead_of_counting_it_infeasible(sample_dir, tmp_path, capsys):
+    """A search whose dataset is missing used to prune every trial as 'infeasible' and end as if done, with exit 0.
+    Now the first trial fails with the reason, the search stops and says so (exit 1), and the relaunch, once the data
+    is there, runs the trials it owes; a budget the family cannot meet is still infeasible, not a failure."""
+    from smallnets.cli import main
+    sweep_file = tmp_path / "search.toml"
+    sweep_file.write_text('name = "search"\nmode = "search"\ntrials = 3\ndatasets = ["cifar10_sample"]\n'
+                          'families = ["mlp", "resnet"]\nbudgets = ["100", "8k"]\nepochs = [1]\n[train]\n'
+                          'train_limit = 256\nval_size = 200\nbatch_size = 64\n')
+    launch = ["sweep", "--config", str(sweep_file), "--results", str(tmp_path), "--device", "cpu",
+              "--progress", "none", "--data-dir"]
+    assert main(launch + [str(tmp_path / "no-data")]) == 1
+    captured = capsys.readouterr()
+    assert "1 failed trial(s)" in captured.out
+    assert "a trial failed (the reason is above), so the search stopped with 3 trial(s) to go" in captured.err
+    study = optuna.load_study(study_name="search", storage=f"sqlite:///{tmp_path / 'results.sqlite'}")
+    failed, = study.get_trials(states=(TrialState.FAIL,))
+    assert failed.user_attrs["status"].startswith("failed: CIFAR-10 (exact 3,000-image sample) not found")
+    assert main(launch + [str(sample_dir)]) == 0
+    done = study.get_trials(states=(TrialState.COMPLETE, TrialState.PRUNED))
+    assert len(done) == 3
+    kinds = sorted(t.user_attrs["status"].split(":")[0] for t in done)
+    assert kinds == ["finished", "finished", "infeasible"]  # a fixed sampler seed: one budget below its family's least
+
+
 # ---- PostgreSQL ------------------------------------------------------------------------------------------------------
 
 # The postgres_url fixture (a real server on a loopback port) is in conftest.py.
