@@ -366,9 +366,8 @@ class Worker:
         except optuna.TrialPruned:
             raise
         except Exception as e:
-            if not str(trial.user_attrs.get("status", "")).startswith("failed"):
-                why = str(e) if isinstance(e, SmallnetsError) else f"{type(e).__name__}: {e}"  # ours say it in one line
-                trial.set_user_attr("status", f"failed: {why}")
+            why = str(e) if isinstance(e, SmallnetsError) else f"{type(e).__name__}: {e}"  # ours say it in one line
+            trial.set_user_attr("status", f"failed: {why}")
             raise
 
     def _train_members(self, trial: optuna.Trial, members: tuple[tuple[TrainConfig, int], ...]) -> float:
@@ -376,8 +375,7 @@ class Worker:
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         try:  # before the dataset loads: a refused trial costs nothing
             check_recorded_models(self.store, members)
-        except RecordedModelMismatch as e:  # the trial fails (a later sweep tries again); the study says why
-            trial.set_user_attr("status", f"failed: {e}")
+        except RecordedModelMismatch as e:  # the trial fails (a later sweep tries again); `_train` records why
             self.log(f"sweep {self.spec.name}: {e}")
             raise
         # A run the database already holds is its answer, as for `smallnets train`, even where its run folder is
@@ -488,19 +486,16 @@ class Worker:
         """Work until the sweep is complete (or `max_trials` trials were run here); returns the final counts."""
         stop = (lambda: max_trials is not None and self.finished_here >= max_trials)
         if self.spec.mode == "search":
-            failed_here = []
-
             def after_trial(study, t):
                 self.log(self.progress())
-                failed_here.extend([t.number] if t.state == TrialState.FAIL else [])
-                if stop() or failed_here:  # an error comes back on the next trials: stop, and say so
+                if stop() or t.state == TrialState.FAIL:  # an error comes back on the next trials: stop, and say so
                     study.stop()
 
             callbacks = [optuna.study.MaxTrialsCallback(self.spec.trials, states=(TrialState.COMPLETE,
                                                                                   TrialState.PRUNED)), after_trial]
             self.study.optimize(self.search_objective, callbacks=callbacks, catch=(Exception,))
             c = _counts(self.study)
-            if failed_here:  # trials the search still owes; a relaunch runs them
+            if not stop():  # it ended short of its trials only where a trial failed: a relaunch runs those it owes
                 c["unfinished"] = max(0, self.spec.trials - c["done"])
             return c
         while not stop():
