@@ -135,9 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--json", action="store_true")
 
     r = sub.add_parser("runs", help="list, filter and export recorded runs")
-    r.add_argument("--dataset")
-    r.add_argument("--model")
-    r.add_argument("--optimizer")
+    r.add_argument("--dataset", choices=list(SPECS))
+    r.add_argument("--model", help="model family (see `smallnets models`)")
+    r.add_argument("--optimizer", choices=OPTIMIZERS)
     r.add_argument("--status", choices=("finished", "diverged"))
     r.add_argument("--config-hash")
     r.add_argument("--format", default="table", choices=("table", "csv", "json"))
@@ -439,6 +439,9 @@ def cmd_models(args) -> int:
 
 def cmd_runs(args) -> int:
     from .store import SUMMARY_COLUMNS, RunStore, export_rows
+    if args.model:  # a misspelt family is said as such, not answered with an empty table
+        from .models import get_family
+        get_family(args.model)
     if args.import_file:
         return _import_runs(args)
     if args.recount:
@@ -772,7 +775,11 @@ def cmd_jpeg_gap(args) -> int:
     with RunStore(_existing_storage(args)) as store:
         rows = store.runs()
     if args.runs:
-        wanted = {int(r) for r in args.runs}
+        try:
+            wanted = {int(r) for r in args.runs}
+        except ValueError:
+            raise SmallnetsError(f"--runs must be run ids like 3,7 (see `smallnets runs`), got '{','.join(args.runs)}'"
+                                 ) from None
         chosen = [r for r in rows if r["id"] in wanted]
         if len(chosen) != len(wanted):
             raise SmallnetsError(f"no run(s) {sorted(wanted - {r['id'] for r in chosen})} in the results database")

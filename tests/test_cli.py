@@ -73,6 +73,11 @@ def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     assert (tmp_path / "r.csv").read_text().startswith("id,config_hash,seed,status")
     assert main(["runs", "--results", str(results)]) == 0
     assert "1 run(s)" in capsys.readouterr().out
+    # A filter on a family that does not exist is a typo to point at, not an empty table.
+    assert main(["runs", "--results", str(results), "--model", "resnt"]) == 2
+    assert "unknown model 'resnt'; expected one of:" in capsys.readouterr().err
+    assert main(["runs", "--results", str(results), "--model", "mlp"]) == 0
+    assert "0 run(s)" in capsys.readouterr().out
     # --storage: the run is recorded in that database (shared by many machines when it is PostgreSQL), not the
     # folder's; the folder still holds the run's files.
     shared = tmp_path / "shared.sqlite"
@@ -247,6 +252,8 @@ def test_jpeg_gap_command(sample_dir, tmp_path, capsys):
     both = json.loads(capsys.readouterr().out)
     assert sorted(r["augment"] for r in both) == [False, True]
     assert main(["jpeg-gap", *res, "--runs", "99"]) == 2
+    assert main(["jpeg-gap", *res, "--runs", "3,seven"]) == 2
+    assert "--runs must be run ids like 3,7" in capsys.readouterr().err
     # A front run whose model file is not here (one imported from an export) is named and left out of the mean.
     aug_id = next(r["run_id"] for r in both if r["augment"])
     with RunStore(tmp_path / "results.sqlite") as store:
