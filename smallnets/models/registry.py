@@ -62,6 +62,19 @@ def _check_knobs(family: Family, knobs: dict) -> None:
     if unknown:
         raise SmallnetsError(f"model '{family.name}' has no knob {', '.join(sorted(unknown))}; "
                              f"its knobs are: {', '.join(family.defaults) or 'none'}")
+    for name, value in knobs.items():
+        default = family.defaults[name]
+        kind = type(default) if default is not None else int  # every optional knob is an int (e.g. head_dim)
+        if value is None and default is None:
+            continue
+        if kind is bool:
+            fits = isinstance(value, bool)
+        else:  # bool is an int to Python, not to a knob
+            fits = isinstance(value, (int, float) if kind is float else kind) and not isinstance(value, bool)
+        if not fits:  # said here, not as a comparison error from inside the builder
+            expected = {int: "a whole number", float: "a number", bool: "true or false", str: "a word"}[kind]
+            usual = "unset by default" if default is None else f"default {default}"
+            raise SmallnetsError(f"knob {name} of model '{family.name}' must be {expected} ({usual}), got {value!r}")
 
 
 def _build(family: Family, num_classes: int, in_channels: int, image_size: int, knobs: dict) -> nn.Module:
