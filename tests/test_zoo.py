@@ -123,6 +123,14 @@ def test_bad_knob_values_are_clear():
         create_model("shallow_cnn", conv_layers=5)
     with pytest.raises(SmallnetsError, match="not a multiple of patch_size"):
         create_model("vit_s", patch_size=5)
+    # A knob of the wrong kind (--knob depth=abc reads as a string) is named with what it takes.
+    with pytest.raises(SmallnetsError, match="knob depth of model 'resnet' must be a whole number \\(default 20\\)"):
+        create_model("resnet", depth="abc")
+    with pytest.raises(SmallnetsError, match="knob head_dim of model 'vit_s' must be a whole number \\(unset by"):
+        create_model("vit_s", head_dim=2.5)
+    with pytest.raises(SmallnetsError, match="knob shortcut of model 'resnet' must be a word"):
+        create_model("resnet", shortcut=1)
+    assert create_model("mobilenet_v2", width=64, expansion=4).smallnets_config["knobs"]["expansion"] == 4  # int for float
 
 
 def test_squeezenet_trains(sample):
