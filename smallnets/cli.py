@@ -67,6 +67,14 @@ def _csv_list(text: str) -> list[str]:
     return [t.strip() for t in text.split(",") if t.strip()]
 
 
+def _whole_numbers(values: list[str], flag: str, like: str) -> list[int]:
+    """A comma-separated flag's values as ints, or one line naming the flag and what it takes."""
+    try:
+        return [int(v) for v in values]
+    except ValueError:
+        raise SmallnetsError(f"{flag} must be {like}, got '{','.join(values)}'") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .config import OPTIMIZERS, SCHEDULES, TrainConfig
     from .data import SPECS
@@ -271,10 +279,7 @@ def cmd_train(args) -> int:
         cutout=args.cutout, val_size=args.val_size, select=args.select, train_limit=args.train_limit)
     seeds = [args.seed]
     if args.seeds:
-        try:
-            seeds = [int(v) for v in args.seeds]
-        except ValueError:
-            raise SmallnetsError(f"--seeds must be whole numbers like 0,1,2, got '{','.join(args.seeds)}'") from None
+        seeds = _whole_numbers(args.seeds, "--seeds", "whole numbers like 0,1,2")
         if len(set(seeds)) != len(seeds):
             raise SmallnetsError(f"--seeds has a repeated seed: {','.join(args.seeds)}")
     results = _results_dir(args)
@@ -590,8 +595,8 @@ def cmd_sweep(args, argv_in: list[str] | None = None) -> int:
                  "budgets": args.budgets, "optimizers": args.optimizers, "trials": args.trials,
                  "sampler": args.sampler, "sampler_seed": args.sampler_seed, "stack_seeds": args.stack_seeds,
                  "stack_lrs": args.stack_lrs,
-                 "seeds": [int(v) for v in args.seeds] if args.seeds else None,
-                 "epochs": [int(v) for v in args.epochs] if args.epochs else None,
+                 "seeds": _whole_numbers(args.seeds, "--seeds", "whole numbers like 0,1,2") if args.seeds else None,
+                 "epochs": _whole_numbers(args.epochs, "--epochs", "whole numbers like 10,30") if args.epochs else None,
                  "augment": {"off": [False], "on": [True], "both": [False, True]}.get(args.augment)}
     raw = {**base, **{k: v for k, v in overrides.items() if v is not None}, "train": train}
     if not raw.get("name"):
@@ -775,11 +780,7 @@ def cmd_jpeg_gap(args) -> int:
     with RunStore(_existing_storage(args)) as store:
         rows = store.runs()
     if args.runs:
-        try:
-            wanted = {int(r) for r in args.runs}
-        except ValueError:
-            raise SmallnetsError(f"--runs must be run ids like 3,7 (see `smallnets runs`), got '{','.join(args.runs)}'"
-                                 ) from None
+        wanted = set(_whole_numbers(args.runs, "--runs", "run ids like 3,7 (see `smallnets runs`)"))
         chosen = [r for r in rows if r["id"] in wanted]
         if len(chosen) != len(wanted):
             raise SmallnetsError(f"no run(s) {sorted(wanted - {r['id'] for r in chosen})} in the results database")
