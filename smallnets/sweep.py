@@ -43,7 +43,7 @@ from .config import DEFAULT_LR, OPTIMIZERS, TrainConfig, parse_count
 from .data import SPECS, load_dataset
 from .errors import SmallnetsError
 from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, summarize, tracks
-from .models import get_family, list_models
+from .models import list_models
 from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
 from .train import RecordedModelMismatch, RunOptions, RunResult, check_recorded_models, fitted_knobs, meta_model
@@ -435,13 +435,20 @@ class Worker:
         if other is not None:
             trial.set_user_attr("status", f"duplicate of trial {other}")
             raise optuna.TrialPruned(f"duplicate of trial {other}")
-        try:  # a grid over every family and budget may ask one for less than its smallest width: skip, don't fail
-            fitted_knobs(self.points[key][0][0])
+        self._prune_if_infeasible(trial, self.points[key][0][0], point=key)
+        return self._train(trial, self.points[key])
+
+    def _prune_if_infeasible(self, trial: optuna.Trial, config: TrainConfig, point: str | None = None) -> None:
+        """A budget below the family's smallest width (a grid over every family and budget, or a search's sampled
+        budget, may ask for one) is no failure of the sweep: the trial is pruned as infeasible before data loads.
+        A grid names the point it skips."""
+        try:
+            fitted_knobs(config)
         except SmallnetsError as e:
             trial.set_user_attr("status", f"infeasible: {e}")
-            self.log(f"sweep {self.spec.name}: skipped {key}: {e}")
+            if point is not None:
+                self.log(f"sweep {self.spec.name}: skipped {point}: {e}")
             raise optuna.TrialPruned(str(e)) from None
-        return self._train(trial, self.points[key])
 
     def search_objective(self, trial: optuna.Trial) -> tuple[float, float]:
         s = self.spec
@@ -452,13 +459,8 @@ class Worker:
         augment = trial.suggest_categorical("augment", list(s.augment))
         epochs = trial.suggest_categorical("epochs", list(s.epochs))
         lr_scale = trial.suggest_categorical("lr_scale", list(s.lr_scales))
-        try:  # a budget below this family's minimum is not a failure of the sweep: the trial is infeasible
-            config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)
-            get_family(family)
-            fitted_knobs(config)
-        except SmallnetsError as e:
-            trial.set_user_attr("status", f"infeasible: {e}")
-            raise optuna.TrialPruned(str(e)) from None
+        config = s.config(dataset, family, budget, optimizer, augment, epochs, lr_scale)  # its settings checked at load
+        self._prune_if_infeasible(trial, config)
         # Anything that goes wrong in training (a missing dataset, a recorded seed of another model) fails the trial,
         # with the reason, and stops the search: counted as infeasible, it would have ended the sweep as if done.
         val = self._train(trial, ((config, s.seeds[0]),))
