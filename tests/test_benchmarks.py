@@ -41,6 +41,18 @@ def test_denormals_times_both_sides_with_the_share_it_planted():
     assert len(rows) == 2 and float(rows[0]) == 0 and 35 < float(rows[1]) < 45, p.stdout
 
 
+def test_cpu_allocator_times_both_sides():
+    p = subprocess.run([sys.executable, str(REPO / "benchmarks" / "cpu_allocator.py"), "--model", "resnet",
+                        "--budget", "5k", "--steps", "1", "--batch", "8", "--threads", "1"],
+                       capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    # Which side faults more is for a real size to say (tests/test_train.py pins the setting's effect on one block).
+    side = "as it comes|keeps freed memory|not glibc: unchanged"
+    rows = re.findall(rf"^ +({side}) \| +[\d,]+ \| +[\d,]+ \| +\d+\.\d% \| +[\d,]+$", p.stdout, re.M)
+    assert rows[0] == "as it comes" and len(rows) == 2, p.stdout
+    assert re.search(r"kept / as it comes: \d+\.\d\dx images/s", p.stdout), p.stdout
+
+
 def test_sweep_throughput_modes_train_the_same_runs(sample_dir):
     out = run_benchmark("sweep_throughput.py", sample_dir, "--runs", "2", "--seeds", "2", "--epochs", "1",
                         "--dataset", "cifar10_sample", "--train-limit", "256", "--workers", "2",

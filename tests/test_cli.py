@@ -1,4 +1,5 @@
 import json
+import platform
 import subprocess
 import sys
 
@@ -74,6 +75,9 @@ def test_train_runs_and_export(sample_dir, tmp_path, capsys):
     assert main(["runs", "--results", str(results), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 1 and rows[0]["params_total"] <= 10_000 and rows[0]["status"] == "finished"
+    with RunStore(results / "results.sqlite") as store:  # the command kept malloc's freed memory, and says so
+        env = json.loads(store.runs()[0]["env_json"])
+    assert env["malloc_keeps_freed"] is (platform.libc_ver()[0] == "glibc") and env["flush_denormal"] is True
     assert main(["runs", "--results", str(results), "--format", "csv", "--output", str(tmp_path / "r.csv")]) == 0
     assert (tmp_path / "r.csv").read_text().startswith("id,config_hash,seed,status")
     assert main(["runs", "--results", str(results)]) == 0
