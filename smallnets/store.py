@@ -95,7 +95,7 @@ def environment() -> dict:
            # trains many times slower without)
            "flush_denormal": bool((torch.tensor([1e-40]) * 2).item() == 0),
            # whether malloc kept freed memory instead of returning it to the kernel each step (CLI runs since round 35:
-           # without it a CPU run spent up to 30% of its time zero-filling fresh pages)
+           # without it MobileNetV2 1M spent 30-46% of its CPU time in the kernel zero-filling fresh pages)
            "malloc_keeps_freed": kept_freed_memory()}
     here = Path(__file__).resolve().parent
     try:
