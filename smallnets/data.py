@@ -502,7 +502,11 @@ class DeviceBatches:
                  crop_padding: int = 4, cutout: int = 0, drop_last: bool = False,
                  generator: torch.Generator | None = None, channels_last: bool = False):
         self.device = torch.device(device)
-        self.images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device).permute(0, 3, 1, 2).contiguous()
+        # clone, not .contiguous(): a one-channel NHWC array permuted to NCHW already counts as contiguous, but its
+        # strides also read as channels_last, so convolutions took oneDNN's channels_last path on a CPU (Fashion-MNIST,
+        # MNIST): in torch 2.13.0 on an AVX2 CPU that corrupted the heap in training (a Fashion-MNIST sweep hung)
+        images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device).permute(0, 3, 1, 2)
+        self.images = images.clone(memory_format=torch.contiguous_format)
         self.labels = torch.from_numpy(labels).to(self.device)
         self.mean = torch.tensor(spec.mean, device=self.device).view(1, -1, 1, 1) * 255
         self.inv_std = 1 / (torch.tensor(spec.std, device=self.device).view(1, -1, 1, 1) * 255)

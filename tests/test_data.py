@@ -369,3 +369,18 @@ def test_exact_sample_pairs_with_the_jpeg_copy(sample, sample_dir):
                             "", "")
     with pytest.raises(DataError, match="class-major"):
         data.exact_vs_jpeg_test_pairs(sample, shuffled)
+
+
+def test_one_channel_batches_stay_nchw_on_a_cpu():
+    """A one-channel NHWC array permuted to NCHW counts as contiguous but its strides also read as channels_last, so
+    on a CPU Fashion-MNIST went through oneDNN's channels_last convolutions, which corrupted the heap in training
+    with torch 2.13.0 on an AVX2 machine. The batches must be plain NCHW, and so what a convolution makes of them."""
+    spec = data.get_spec("fashion_mnist")
+    x = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1), dtype=np.uint8)
+    (xb, _), = list(data.DeviceBatches(x, np.arange(8), spec, batch_size=8))
+    assert xb.stride() == (784, 784, 28, 1)
+    out = torch.nn.Conv2d(1, 6, 3, padding=1)(xb)
+    assert out.is_contiguous() and not out.is_contiguous(memory_format=torch.channels_last)
+    cuda_layout = data.DeviceBatches(x, np.arange(8), spec, batch_size=8, channels_last=True)
+    (xc, _), = list(cuda_layout)
+    torch.testing.assert_close(xc, xb)
