@@ -381,6 +381,6 @@ def test_one_channel_batches_stay_nchw_on_a_cpu():
     assert xb.stride() == (784, 784, 28, 1)
     out = torch.nn.Conv2d(1, 6, 3, padding=1)(xb)
     assert out.is_contiguous() and not out.is_contiguous(memory_format=torch.channels_last)
-    cuda_layout = data.DeviceBatches(x, np.arange(8), spec, batch_size=8, channels_last=True)
-    (xc, _), = list(cuda_layout)
+    asked_for_channels_last = data.DeviceBatches(x, np.arange(8), spec, batch_size=8, channels_last=True)
+    (xc, _), = list(asked_for_channels_last)
     torch.testing.assert_close(xc, xb)
