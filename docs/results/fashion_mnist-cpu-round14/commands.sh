@@ -6,9 +6,9 @@
 #   1. SGDM 0.1 at 1M for MobileNetV2, the 1M choice at 0.05, seed 0;
 #   2. SGDM 0.01 at 500k and 1M for VGG16_S, whose 0.02 won at both in round 13;
 #   3. SGDM 0.4 at 25k and 0.2 at 50k for MobileNetV2, front points at the highest rate each had tried;
-#   4. the confirm dry run, then seeds 1 and 2 for the front's one new config (MobileNetV2 25k at 0.4; --max-params
-#      keeps confirm to it), and the dry run again. VGG16_S at 0.02 for 100k and 250k, planned next, was left out to
-#      make time for the seeds;
+#   4. the confirm dry run (both new rates had joined the front on seed 0), then seeds 1 and 2 for the 25k one
+#      (MobileNetV2 at 0.4; --max-params keeps confirm to it, leaving 50k's 0.2 on one seed for lack of time), and the
+#      dry run again. VGG16_S at 0.02 for 100k and 250k, planned next, was left out to make time for the seeds;
 #   5. the report (plots linked) and the exports.
 # Otherwise the recipe of rounds 0-13: cosine schedule, 5 epochs, no augmentation, best-validation epoch.
 set -eu
