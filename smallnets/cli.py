@@ -211,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--augment", choices=("off", "on"), help="augmentation track (default: both)")
     cf.add_argument("--max-params", help="confirm only chosen configs of at most this many parameters, e.g. 25k "
                                          "(the choice is still made over every config)")
+    cf.add_argument("--family", type=_csv_list, help="confirm only chosen configs of these model families, "
+                                                     "comma-separated (the choice is still made over every config)")
     cf.add_argument("--dry-run", action="store_true", help="print the runs the first round would train, train none")
     cf.add_argument("--max-rounds", type=int, default=10)
     cf.add_argument("--stack", default="auto", choices=("auto", "on", "off"),
@@ -681,9 +683,13 @@ def cmd_confirm(args) -> int:
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
     max_params = parse_count(args.max_params, "--max-params") if args.max_params else None
+    if args.family:  # a misspelt family is said as such, not answered with nothing to confirm
+        from .models import get_family
+        for name in args.family:
+            get_family(name)
     runs = confirm_seeds(_existing_storage(args), _results_dir(args), args.seeds, tuple(args.what), args.dataset,
                          {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run,
-                         max_params)
+                         max_params, tuple(args.family) if args.family else None)
     if args.dry_run:
         for config, seed in runs:
             print(f"would train {config.model} {config.hash} seed {seed}  ({config.dataset}, "

@@ -663,13 +663,14 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
 def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tuple[str, ...] = ("front", "optimizers"),
                   dataset: str | None = None, augment: bool | None = None, options: RunOptions = RunOptions(),
                   max_rounds: int = 10, dry_run: bool = False, max_params: int | None = None,
-                  log=print) -> list[tuple[TrainConfig, int]]:
+                  families: tuple[str, ...] | None = None, log=print) -> list[tuple[TrainConfig, int]]:
     """Give every chosen config (`frontier.confirm_targets`) of each track `min_seeds` finished seeds, then choose
     again and repeat until nothing chosen is short of seeds (or `max_rounds` passed). Returns the (config, seed)
     runs trained, or with `dry_run` the first round's runs that would be.
 
     `max_params` confirms only the chosen configs of at most that many parameters (the choice itself is still
-    made over every config): where seeds are dear, the cheap end of a front is settled first.
+    made over every config): where seeds are dear, the cheap end of a front is settled first. `families` likewise
+    confirms only the chosen configs of those model families, to settle the choices that move the front first.
 
     A new seed is the smallest one the config has no run of (a diverged seed counts as tried, so it is not
     re-run). Every run is recorded as it ends. One process at a time: two confirming the same results at once
@@ -693,6 +694,8 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
             for track in tracks(rows).values():
                 for s in confirm_targets(summarize(track), min_seeds, what):
                     if max_params is not None and s.params > max_params:
+                        continue
+                    if families is not None and s.config.model not in families:
                         continue
                     fresh = (seed for seed in range(10**6) if seed not in tried[s.config_hash])
                     members += [(s.config, next(fresh)) for _ in range(min_seeds - len(s.seeds))]
