@@ -683,10 +683,6 @@ def cmd_confirm(args) -> int:
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
     max_params = parse_count(args.max_params, "--max-params") if args.max_params else None
-    if args.family:  # a misspelt family is said as such, not answered with nothing to confirm
-        from .models import get_family
-        for name in args.family:
-            get_family(name)
     runs = confirm_seeds(_existing_storage(args), _results_dir(args), args.seeds, tuple(args.what), args.dataset,
                          {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run,
                          max_params, tuple(args.family) if args.family else None)

@@ -43,7 +43,7 @@ from .config import DEFAULT_LR, OPTIMIZERS, TrainConfig, parse_count
 from .data import SPECS, load_dataset
 from .errors import SmallnetsError
 from .frontier import CONFIRM_WHAT, confirm_targets, filter_rows, pareto_front, summarize, tracks
-from .models import list_models
+from .models import get_family, list_models
 from .store import SQLITE_BUSY_TIMEOUT_S, RunStore, database_url, lock_sqlite_transactions
 from .stacked import train_runs
 from .train import RecordedModelMismatch, RunOptions, RunResult, check_recorded_models, fitted_knobs, meta_model
@@ -683,6 +683,8 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
                              f"{', '.join(CONFIRM_WHAT)}")
     if max_rounds < 1:
         raise SmallnetsError(f"--max-rounds must be >= 1, got {max_rounds}")
+    for name in families or ():  # a misspelt family is said as such, not answered with nothing to confirm
+        get_family(name)
     trained: list[tuple[TrainConfig, int]] = []
     with RunStore(database_url(storage_url)) as store:
         for round_no in range(1, max_rounds + 1):
