@@ -274,8 +274,13 @@ def compute_summary(rows: list[dict]) -> str:
     by_device: dict[str, list[float]] = {}
     for r in rows:
         device = r["device"] or "unknown device"
-        gpu = json.loads(r["env_json"] or "{}").get("cuda_device") if device.startswith("cuda") else None
-        by_device.setdefault(f"{device} ({gpu})" if gpu else device, []).append(r["wall_time_s"] or 0.0)
+        env = json.loads(r["env_json"] or "{}")
+        name = None
+        if device.startswith("cuda"):
+            name = env.get("cuda_device")
+        elif device.startswith("cpu"):  # runs from before the CPU's name was recorded say only "cpu"
+            name = ", ".join(filter(None, (env.get("cpu_model"), env.get("cpu_capability"))))
+        by_device.setdefault(f"{device} ({name})" if name else device, []).append(r["wall_time_s"] or 0.0)
     return "; ".join(f"{len(times)} run(s) on {device}, {sum(times) / 3600:.1f} h of run time"
                      for device, times in sorted(by_device.items()))
 

@@ -77,6 +77,18 @@ SUMMARY_COLUMNS = ("id", "config_hash", "seed", "status", "dataset", "model", "m
                    "wall_time_s", "train_images_per_s", "device", "data_label", "knobs_json", "created_at")
 
 
+def cpu_model(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
+    """The CPU's name: Linux's "model name" line, else what the platform module knows, else None."""
+    try:
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def environment() -> dict:
     """Library versions, device and code revision, stored with every run."""
     import numpy
@@ -90,6 +102,9 @@ def environment() -> dict:
            # A CPU run's images/s depends on its threads and on what else the cores were doing; say both, so two
            # runs' speeds are compared knowingly (the load is the 1-minute average when the run was recorded).
            "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(),
+           # and which CPU, with the vector instructions torch's kernels chose on it (AVX2, AVX512, ...), which
+           # set the speed as much as the threads do
+           "cpu_model": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
            "load_avg_1m": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
            # whether float32 subnormals were flushed to zero (CPU runs since round 17: a subnormal-heavy model
            # trains many times slower without)

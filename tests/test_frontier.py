@@ -408,10 +408,12 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     assert main(["confirm", "--results", str(tmp_path / "nowhere")]) == 2
 
 
-def test_compute_summary_names_the_gpu():
+def test_compute_summary_names_the_gpu_and_the_cpu():
     from smallnets.report import compute_summary
     rows = [{"device": "cuda:0", "env_json": json.dumps({"cuda_device": "NVIDIA H100 80GB HBM3"}), "wall_time_s": 1800},
             {"device": "cuda:0", "env_json": json.dumps({"cuda_device": "NVIDIA H100 80GB HBM3"}), "wall_time_s": 1800},
-            {"device": "cpu", "env_json": "{}", "wall_time_s": 360}]
-    assert compute_summary(rows) == ("1 run(s) on cpu, 0.1 h of run time; "
-                                     "2 run(s) on cuda:0 (NVIDIA H100 80GB HBM3), 1.0 h of run time")
+            {"device": "cpu", "env_json": "{}", "wall_time_s": 360},
+            {"device": "cpu", "env_json": json.dumps({"cpu_model": "AMD EPYC", "cpu_capability": "AVX2"}),
+             "wall_time_s": 720}]
+    assert compute_summary(rows) == ("1 run(s) on cpu, 0.1 h of run time; 1 run(s) on cpu (AMD EPYC, AVX2), 0.2 h of "
+                                     "run time; 2 run(s) on cuda:0 (NVIDIA H100 80GB HBM3), 1.0 h of run time")

@@ -2,6 +2,7 @@ import csv
 import io
 import json
 import os
+import platform
 import shutil
 import sqlite3
 import subprocess
@@ -14,7 +15,7 @@ import torch
 import smallnets
 from smallnets.config import TrainConfig
 from smallnets.errors import SmallnetsError
-from smallnets.store import RunStore, environment, export_rows
+from smallnets.store import RunStore, cpu_model, environment, export_rows
 from smallnets.train import RunResult
 
 
@@ -84,6 +85,22 @@ def test_environment_has_versions():
     env = environment()
     assert env["torch"] and env["numpy"] and env["python"]
     assert env["torch_threads"] == torch.get_num_threads() >= 1 and env["cpu_count"] >= 1 and env["load_avg_1m"] >= 0
+    assert env["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and env["cpu_model"] == cpu_model()
+
+
+@pytest.mark.parametrize("cpuinfo,expected", [
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu avx2\n\n"
+     "processor\t: 1\nmodel name\t: AMD EPYC 7B13\n", "AMD EPYC 7B13"),
+    ("processor\t: 0\nBogoMIPS\t: 50.00\nCPU implementer\t: 0x41\n", "fallback"),  # ARM names no model
+    (None, "fallback")])                                                               # no /proc (macOS, Windows)
+def test_cpu_model_reads_the_kernels_name_or_falls_back_to_platform(tmp_path, monkeypatch, cpuinfo, expected):
+    monkeypatch.setattr(platform, "processor", lambda: "fallback")
+    path = tmp_path / "cpuinfo"
+    if cpuinfo is not None:
+        path.write_text(cpuinfo)
+    assert cpu_model(path) == expected
+    monkeypatch.setattr(platform, "processor", lambda: "")
+    assert cpu_model(path) == (None if expected == "fallback" else expected)
 
 
 @pytest.mark.parametrize("given,rev,dirty", [("abc123", "abc123", False), ("abc123+dirty", "abc123", True),
