@@ -371,6 +371,8 @@ def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeyp
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, families=("mlp",), log=lambda *_: None) == [] and calls == []
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, families=("mlp", "resnet"),
                                        log=lambda *_: None)) == 2
+    with pytest.raises(SmallnetsError, match="unknown model 'resnte'"):  # not "nothing to confirm"
+        sweep_mod.confirm_seeds(url, tmp_path, 3, families=("mlp", "resnte"), log=lambda *_: None)
     trained = sweep_mod.confirm_seeds(url, tmp_path, 3, log=lambda *_: None)
     assert calls == [[(2000, 1), (2000, 2)], [(4000, 2), (4000, 3)]]
     assert len(trained) == 4
