@@ -211,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--augment", choices=("off", "on"), help="augmentation track (default: both)")
     cf.add_argument("--max-params", help="confirm only chosen configs of at most this many parameters, e.g. 25k "
                                          "(the choice is still made over every config)")
+    cf.add_argument("--min-params", help="confirm only chosen configs of at least this many parameters, e.g. 250k "
+                                         "(the choice is still made over every config)")
     cf.add_argument("--family", type=_csv_list, help="confirm only chosen configs of these model families, "
                                                      "comma-separated (the choice is still made over every config)")
     cf.add_argument("--dry-run", action="store_true", help="print the runs the first round would train, train none")
@@ -683,9 +685,10 @@ def cmd_confirm(args) -> int:
     from .train import RunOptions
     options = RunOptions(device=args.device, progress=args.progress, data_dir=args.data_dir, stack=args.stack)
     max_params = parse_count(args.max_params, "--max-params") if args.max_params else None
+    min_params = parse_count(args.min_params, "--min-params") if args.min_params else None
     runs = confirm_seeds(_existing_storage(args), _results_dir(args), args.seeds, tuple(args.what), args.dataset,
                          {"off": False, "on": True}.get(args.augment), options, args.max_rounds, args.dry_run,
-                         max_params, tuple(args.family) if args.family else None)
+                         max_params, tuple(args.family) if args.family else None, min_params)
     if args.dry_run:
         for config, seed in runs:
             print(f"would train {config.model} {config.hash} seed {seed}  ({config.dataset}, "

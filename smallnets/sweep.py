@@ -663,13 +663,16 @@ def plan_sweep(spec: SweepSpec, location: str) -> tuple[bool, list[PlannedPoint]
 def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tuple[str, ...] = ("front", "optimizers"),
                   dataset: str | None = None, augment: bool | None = None, options: RunOptions = RunOptions(),
                   max_rounds: int = 10, dry_run: bool = False, max_params: int | None = None,
-                  families: tuple[str, ...] | None = None, log=print) -> list[tuple[TrainConfig, int]]:
+                  families: tuple[str, ...] | None = None, min_params: int | None = None,
+                  log=print) -> list[tuple[TrainConfig, int]]:
     """Give every chosen config (`frontier.confirm_targets`) of each track `min_seeds` finished seeds, then choose
     again and repeat until nothing chosen is short of seeds (or `max_rounds` passed). Returns the (config, seed)
     runs trained, or with `dry_run` the first round's runs that would be.
 
     `max_params` confirms only the chosen configs of at most that many parameters (the choice itself is still
-    made over every config): where seeds are dear, the cheap end of a front is settled first. `families` likewise
+    made over every config): where seeds are dear, the cheap end of a front is settled first. `min_params`, its
+    twin, leaves the chosen configs below it out, so two machines on one database can split a front by size
+    without training the same seeds. `families` likewise
     confirms only the chosen configs of those model families, to settle the choices that move the front first.
 
     A new seed is the smallest one the config has no run of (a diverged seed counts as tried, so it is not
@@ -683,6 +686,8 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
                              f"{', '.join(CONFIRM_WHAT)}")
     if max_rounds < 1:
         raise SmallnetsError(f"--max-rounds must be >= 1, got {max_rounds}")
+    if min_params is not None and max_params is not None and min_params > max_params:
+        raise SmallnetsError(f"--min-params {min_params:,} is above --max-params {max_params:,}: no config is both")
     for name in families or ():  # a misspelt family is said as such, not answered with nothing to confirm
         get_family(name)
     trained: list[tuple[TrainConfig, int]] = []
@@ -696,6 +701,8 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
             for track in tracks(rows).values():
                 for s in confirm_targets(summarize(track), min_seeds, what):
                     if max_params is not None and s.params > max_params:
+                        continue
+                    if min_params is not None and s.params < min_params:
                         continue
                     if families is not None and s.config.model not in families:
                         continue

@@ -367,6 +367,12 @@ def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeyp
     # Below the lucky config's 1,800 parameters nothing chosen is short of seeds; the front is still chosen over all.
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, max_params=1799, log=lambda *_: None) == [] and calls == []
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, max_params=1800, log=lambda *_: None)) == 2
+    # and from 1,801 up, nothing either: --min-params and --max-params split the front between them
+    assert sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=1801, log=lambda *_: None) == [] and calls == []
+    assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, min_params=1800, max_params=1800,
+                                       log=lambda *_: None)) == 2
+    with pytest.raises(SmallnetsError, match="--min-params 2,000 is above --max-params 1,000"):
+        sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=2000, max_params=1000, log=lambda *_: None)
     # The lucky config is a resnet: confirming only mlp's choices trains nothing, though the choice saw resnet's runs.
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, families=("mlp",), log=lambda *_: None) == [] and calls == []
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, families=("mlp", "resnet"),
@@ -393,12 +399,18 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     assert "would train mlp" in (out := capsys.readouterr().out) and "aug 1, cutout 8)" in out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--max-params", "1k", "--results", str(tmp_path)]) == 0
     assert "0 run(s) in the first round" in capsys.readouterr().out  # the mlp has about 4k parameters
+    assert main(["confirm", "--seeds", "2", "--dry-run", "--min-params", "1k", "--results", str(tmp_path)]) == 0
+    assert "would train mlp" in capsys.readouterr().out
+    assert main(["confirm", "--seeds", "2", "--dry-run", "--min-params", "10k", "--results", str(tmp_path)]) == 0
+    assert "0 run(s) in the first round" in capsys.readouterr().out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--family", "resnet", "--results", str(tmp_path)]) == 0
     assert "0 run(s) in the first round" in capsys.readouterr().out  # the one chosen config is an mlp
     assert main(["confirm", "--family", "mlp,resnte", "--results", str(tmp_path)]) == 2
     assert "unknown model 'resnte'" in capsys.readouterr().err
     assert main(["confirm", "--max-params", "4q", "--results", str(tmp_path)]) == 2
     assert "--max-params '4q' is not a count" in capsys.readouterr().err
+    assert main(["confirm", "--min-params", "10k", "--max-params", "1k", "--results", str(tmp_path)]) == 2
+    assert "--min-params 10,000 is above --max-params 1,000" in capsys.readouterr().err
     assert main(["confirm", "--seeds", "2", "--device", "cpu", "--progress", "none", *res]) == 0
     with RunStore(tmp_path / "results.sqlite") as store:
         rows = store.runs()
