@@ -886,9 +886,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command in ("train", "sweep", "confirm"):
         # The flag is per thread, and torch's CPU worker threads take it from the thread that starts them: set here,
         # before any of them exist, it reaches them all (prepare_run's reaches only the calling thread).
+        from .store import code_revision
         from .train import flush_subnormals, keep_freed_memory
         flush_subnormals()
         keep_freed_memory()
+        code_revision()  # the code about to train, before a commit made while it trains can change the answer
     if getattr(args, "threads", None):
         if args.threads < 1:
             print(f"smallnets: error: --threads must be >= 1, got {args.threads}", file=sys.stderr)

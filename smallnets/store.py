@@ -9,6 +9,7 @@ transaction.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
@@ -112,19 +113,27 @@ def environment() -> dict:
            # whether malloc kept freed memory instead of returning it to the kernel each step (CLI runs since round 35:
            # without it MobileNetV2 1M spent 30-46% of its CPU time in the kernel zero-filling fresh pages)
            "malloc_keeps_freed": kept_freed_memory()}
+    env["git_rev"], env["git_dirty"] = code_revision()
+    return env
+
+
+@functools.cache
+def code_revision() -> tuple[str | None, bool | None]:
+    """This copy's git revision and whether its tracked files differ from it, read once per process: a run that
+    ends after a commit was made during it records the code it ran, not the new commit (the CLI reads it before
+    it trains anything)."""
     here = Path(__file__).resolve().parent
     try:
-        env["git_rev"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                        timeout=5, check=True).stdout.strip()
-        env["git_dirty"] = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                                               capture_output=True, text=True, timeout=5).stdout.strip())
+        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5,
+                             check=True).stdout.strip()
+        dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                                    capture_output=True, text=True, timeout=5).stdout.strip())
+        return rev, dirty
     except (OSError, subprocess.SubprocessError):
         # A copy of the code without its .git (the GPU machine gets the working tree only) says its revision
         # through SMALLNETS_GIT_REV, as benchmarks/gpu_prepare.sh writes it: "<sha>" or "<sha>+dirty".
         rev = os.environ.get("SMALLNETS_GIT_REV", "").strip()
-        if rev:
-            env["git_rev"], env["git_dirty"] = rev.removesuffix("+dirty"), rev.endswith("+dirty")
-    return env
+        return (rev.removesuffix("+dirty"), rev.endswith("+dirty")) if rev else (None, None)
 
 
 def default_results_dir() -> Path:

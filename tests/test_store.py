@@ -115,6 +115,22 @@ def test_a_copy_without_git_records_the_revision_it_was_given(tmp_path, given, r
     assert (env["git_rev"], env["git_dirty"]) == (rev, dirty)
 
 
+def test_the_revision_is_the_one_the_process_started_with(tmp_path):
+    """A run that ends after a commit made while it trained records the code it ran, not the new commit."""
+    shutil.copytree(Path(smallnets.__file__).parent, tmp_path / "smallnets")
+    who = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    git = {"cwd": tmp_path, "check": True, "capture_output": True, "text": True, "env": {**os.environ, **who}}
+    subprocess.run(["git", "init", "-q"], **git)
+    subprocess.run(["git", "add", "smallnets"], **git)
+    subprocess.run(["git", "commit", "-qm", "first"], **git)
+    code = ("import json, subprocess; from smallnets.store import environment; before = environment(); "
+            "subprocess.run(['git', 'commit', '-q', '--allow-empty', '-m', 'later'], check=True); "
+            "print(json.dumps([before['git_rev'], environment()['git_rev']]))")
+    out = subprocess.run([sys.executable, "-c", code], **{**git, "env": {**git["env"], "PYTHONPATH": str(tmp_path)}})
+    head = subprocess.run(["git", "rev-parse", "HEAD", "HEAD~1"], **git).stdout.split()
+    assert json.loads(out.stdout) == [head[1], head[1]] and head[0] != head[1]
+
+
 def test_many_stores_created_at_once(tmp_path):
     """Workers that start together all create the tables; none may fail for losing that race."""
     import threading
