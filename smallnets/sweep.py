@@ -672,12 +672,12 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
     `max_params` confirms only the chosen configs of at most that many parameters (the choice itself is still
     made over every config): where seeds are dear, the cheap end of a front is settled first. `min_params`, its
     twin, leaves the chosen configs below it out, so two machines on one database can split a front by size
-    without training the same seeds. `families` likewise
-    confirms only the chosen configs of those model families, to settle the choices that move the front first.
+    without training the same seeds. `families` likewise confirms only the chosen configs of those model
+    families, to settle the choices that move the front first.
 
     A new seed is the smallest one the config has no run of (a diverged seed counts as tried, so it is not
-    re-run). Every run is recorded as it ends. One process at a time: two confirming the same results at once
-    would train the same seeds twice."""
+    re-run). Every run is recorded as it ends. One process at a time per set of configs: two confirming the same
+    configs at once would train the same seeds twice."""
     if min_seeds < 1:
         raise SmallnetsError(f"--seeds must be >= 1, got {min_seeds}")
     bad = [w for w in what if w not in CONFIRM_WHAT]
