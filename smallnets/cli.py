@@ -510,10 +510,10 @@ def _import_runs(args) -> int:
 
 
 def _recount_runs(args) -> int:
-    from .store import RunStore, environment, same_apart_from_measures
+    from .store import RunStore, code_revision, same_apart_from_measures
     from .train import RunResult, recount_measures, run_dir_for, _atomic_json
     path = _existing_storage(args)
-    env = environment()
+    git_rev, git_dirty = code_revision()
     counts = {"runs": 0, "changed": 0, "files": 0, "left alone": 0}
     with RunStore(path) as store:
         rows = store.runs(dataset=args.dataset, model=args.model, optimizer=args.optimizer, status="finished",
@@ -533,7 +533,7 @@ def _recount_runs(args) -> int:
             before = {k: result.measures.get(k) for k in ("macs", "flops")}
             if {k: measures[k] for k in before} != before:
                 # what the run had before stays in its record, with the revision that counted again
-                measures["recount"] = {"git_rev": env["git_rev"], "git_dirty": env["git_dirty"],
+                measures["recount"] = {"git_rev": git_rev, "git_dirty": git_dirty,
                                        **{f"{k}_before": v for k, v in before.items()}}
                 store.rewrite_measures(row["id"], measures)
                 counts["changed"] += 1
