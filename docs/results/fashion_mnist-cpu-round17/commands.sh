@@ -12,7 +12,10 @@
 #      0.1 there, and 0.2 at 1M for ShuffleNetV2 once its 0.1 had beaten 0.05 there;
 #   4. ResNet18_S 492.7k at 0.2's seeds 1 and 2 (confirm) and the dry run after them (it lists nothing);
 #   5. SGDM 0.4 at 500k and 0.2 at 1M for ResNet18_S, the rates next to its new point, then 0.4 at 1M;
-#   6. a confirm dry run after each chain of sweeps (as listed), the report (plots linked) and the exports.
+#   6. SGDM 0.2 and 0.4 at 50k for ResNet18_S, which had tried up to 0.1 there: 0.2 joined the front on seed 0, and
+#      confirm ran its seeds 1 and 2 (it fell below ResNet 49.7k on 3 seeds and left the front);
+#   7. a confirm dry run after each chain of sweeps (as listed; twice after the last confirm), the report (plots
+#      linked) and the exports.
 # Otherwise the recipe of rounds 0-16: cosine schedule, 5 epochs, no augmentation, best-validation epoch.
 set -eu
 RESULTS=${RESULTS:-results-fmnist-cpu}
@@ -36,6 +39,12 @@ smallnets sweep --config sweeps/fashion-mnist-cpu-round17-resnet18s-500k-0.4.tom
 smallnets sweep --config sweeps/fashion-mnist-cpu-round17-resnet18s-1m-0.2.toml $CPU --results "$RESULTS"
 smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
 smallnets sweep --config sweeps/fashion-mnist-cpu-round17-resnet18s-1m-0.4.toml $CPU --results "$RESULTS"
+smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
+smallnets sweep --config sweeps/fashion-mnist-cpu-round17-resnet18s-50k-0.2.toml $CPU --results "$RESULTS"
+smallnets sweep --config sweeps/fashion-mnist-cpu-round17-resnet18s-50k-0.4.toml $CPU --results "$RESULTS"
+smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
+smallnets confirm --what front --dataset fashion_mnist $CPU --results "$RESULTS"
+smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
 smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
 smallnets report --results "$RESULTS" --out "$OUT" --link-images
 smallnets runs --results "$RESULTS" --format csv --all-columns --output "$OUT/runs.csv"
