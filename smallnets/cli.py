@@ -212,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     cf.add_argument("--max-params", help="confirm only chosen configs of at most this many parameters, e.g. 25k "
                                          "(the choice is still made over every config)")
     cf.add_argument("--min-params", help="confirm only chosen configs of at least this many parameters, e.g. 250k "
-                                         "(the choice is still made over every config)")
+                                         "(the choice is still made over every config; a model sized to a budget "
+                                         "has fewer parameters than it)")
     cf.add_argument("--family", type=_csv_list, help="confirm only chosen configs of these model families, "
                                                      "comma-separated (the choice is still made over every config)")
     cf.add_argument("--dry-run", action="store_true", help="print the runs the first round would train, train none")

@@ -690,6 +690,19 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
         raise SmallnetsError(f"--min-params {min_params:,} is above --max-params {max_params:,}: no config is both")
     for name in families or ():  # a misspelt family is said as such, not answered with nothing to confirm
         get_family(name)
+
+    def outside_bounds(s) -> str | None:
+        """Why the bounds leave a chosen config out, said so that it does not look settled: a model sized to a
+        budget has fewer parameters than the budget (resnet 50k on Fashion-MNIST: 49,709), so --min-params 50k
+        leaves it out."""
+        if max_params is not None and s.params > max_params:
+            return f"above --max-params {max_params:,}"
+        if min_params is not None and s.params < min_params:
+            return f"below --min-params {min_params:,}"
+        if families is not None and s.config.model not in families:
+            return "not in --family"
+        return None
+
     trained: list[tuple[TrainConfig, int]] = []
     with RunStore(database_url(storage_url)) as store:
         for round_no in range(1, max_rounds + 1):
@@ -697,17 +710,20 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
             tried: dict[str, set[int]] = {}
             for r in rows:
                 tried.setdefault(r["config_hash"], set()).add(r["seed"])
-            members = []
+            members, left_out = [], []
             for track in tracks(rows).values():
                 for s in confirm_targets(summarize(track), min_seeds, what):
-                    if max_params is not None and s.params > max_params:
-                        continue
-                    if min_params is not None and s.params < min_params:
-                        continue
-                    if families is not None and s.config.model not in families:
+                    short = min_seeds - len(s.seeds)
+                    if why := outside_bounds(s):
+                        if short > 0:
+                            left_out.append(f"{s.config.model} {s.params:,} parameters ({why})")
                         continue
                     fresh = (seed for seed in range(10**6) if seed not in tried[s.config_hash])
-                    members += [(s.config, next(fresh)) for _ in range(min_seeds - len(s.seeds))]
+                    members += [(s.config, next(fresh)) for _ in range(short)]
+            if left_out:
+                more = f"; and {len(left_out) - 6} more" if len(left_out) > 6 else ""
+                log(f"confirm: left out {len(left_out)} chosen config(s) short of {min_seeds} seeds: "
+                    f"{'; '.join(left_out[:6])}{more}")
             if dry_run:
                 return members
             if not members:

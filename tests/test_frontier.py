@@ -365,16 +365,22 @@ def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeyp
     first = sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, log=lambda *_: None)
     assert sorted((c.budget, s) for c, s in first) == [(2000, 1), (2000, 2)]
     # Below the lucky config's 1,800 parameters nothing chosen is short of seeds; the front is still chosen over all.
-    assert sweep_mod.confirm_seeds(url, tmp_path, 3, max_params=1799, log=lambda *_: None) == [] and calls == []
+    # What the bounds leave out is said, so that it does not look settled.
+    said = []
+    assert sweep_mod.confirm_seeds(url, tmp_path, 3, max_params=1799, log=said.append) == [] and calls == []
+    assert said == ["confirm: left out 1 chosen config(s) short of 3 seeds: "
+                    "resnet 1,800 parameters (above --max-params 1,799)"]
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, max_params=1800, log=lambda *_: None)) == 2
     # and from 1,801 up, nothing either: --min-params and --max-params split the front between them
-    assert sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=1801, log=lambda *_: None) == [] and calls == []
+    assert sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=1801, log=said.append) == [] and calls == []
+    assert said[-1].endswith("resnet 1,800 parameters (below --min-params 1,801)")
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, min_params=1800, max_params=1800,
                                        log=lambda *_: None)) == 2
     with pytest.raises(SmallnetsError, match="--min-params 2,000 is above --max-params 1,000"):
         sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=2000, max_params=1000, log=lambda *_: None)
     # The lucky config is a resnet: confirming only mlp's choices trains nothing, though the choice saw resnet's runs.
-    assert sweep_mod.confirm_seeds(url, tmp_path, 3, families=("mlp",), log=lambda *_: None) == [] and calls == []
+    assert sweep_mod.confirm_seeds(url, tmp_path, 3, families=("mlp",), log=said.append) == [] and calls == []
+    assert said[-1].endswith("resnet 1,800 parameters (not in --family)") and len(said) == 3
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, families=("mlp", "resnet"),
                                        log=lambda *_: None)) == 2
     with pytest.raises(SmallnetsError, match="unknown model 'resnte'"):  # not "nothing to confirm"
@@ -402,7 +408,8 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     assert main(["confirm", "--seeds", "2", "--dry-run", "--min-params", "1k", "--results", str(tmp_path)]) == 0
     assert "would train mlp" in capsys.readouterr().out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--min-params", "10k", "--results", str(tmp_path)]) == 0
-    assert "0 run(s) in the first round" in capsys.readouterr().out
+    assert "0 run(s) in the first round" in (out := capsys.readouterr().out)
+    assert "left out 1 chosen config(s) short of 2 seeds: mlp " in out and "(below --min-params 10,000)" in out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--family", "resnet", "--results", str(tmp_path)]) == 0
     assert "0 run(s) in the first round" in capsys.readouterr().out  # the one chosen config is an mlp
     assert main(["confirm", "--family", "mlp,resnte", "--results", str(tmp_path)]) == 2
