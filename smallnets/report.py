@@ -118,6 +118,7 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
+    fig.subplots_adjust(bottom=0.2)  # room for the three-line tick labels above the note, which overlapped them
     fig.text(0.01, 0.01, "above each bar: seeds behind it (s), learning rates tried (lr); "
              "no error bar where one seed", fontsize=7)
     return fig
