@@ -394,6 +394,22 @@ def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeyp
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, log=lambda *_: None) == []  # settled: nothing more to train
 
 
+def test_confirm_names_at_most_six_configs_it_leaves_out(tmp_path):
+    """A long front left out by a bound is named config by config up to six, then counted, so the line stays
+    readable; nothing is trained."""
+    import smallnets.sweep as sweep_mod
+    with RunStore(tmp_path / "results.sqlite") as store:
+        for i in range(8):  # eight one-seed configs, each bigger and better: all on the front
+            _record(store, 0, 1000 * (i + 1), 0.50 + 0.01 * i, 900 * (i + 1))
+    said = []
+    assert sweep_mod.confirm_seeds(str(tmp_path / "results.sqlite"), tmp_path, 3, max_params=100,
+                                   log=said.append) == []
+    assert said == ["confirm: left out 8 chosen config(s) short of 3 seeds: resnet 900 parameters (above --max-params "
+                    "100); resnet 1,800 parameters (above --max-params 100); resnet 2,700 parameters (above "
+                    "--max-params 100); resnet 3,600 parameters (above --max-params 100); resnet 4,500 parameters "
+                    "(above --max-params 100); resnet 5,400 parameters (above --max-params 100); and 2 more"]
+
+
 def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     from smallnets.cli import main
     res = ["--results", str(tmp_path), "--data-dir", str(sample_dir)]
