@@ -30,6 +30,13 @@ from .measure import format_accuracies, format_count, format_knobs  # noqa: E402
 MARKERS = "osD^v<>pPX*h"
 
 
+def _foot_note(fig, ax, text: str) -> None:
+    """A note under everything the axes draw, however tall their tick labels and axis label are (a note at a fixed
+    height overlapped them); _save's tight bounding box grows the picture to take it in."""
+    bottom = ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.transFigure.inverted()).y0
+    fig.text(0.01, bottom - 0.01, text, fontsize=7, va="top")
+
+
 def _save(fig, out_dir: Path, name: str) -> str:
     """Write PNG and SVG; return the PNG as base64 for embedding."""
     fig.savefig(out_dir / f"{name}.svg", bbox_inches="tight")
@@ -118,9 +125,7 @@ def plot_optimizers(summaries: list[ConfigSummary], title: str):
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
-    fig.subplots_adjust(bottom=0.2)  # room for the three-line tick labels above the note, which overlapped them
-    fig.text(0.01, 0.01, "above each bar: seeds behind it (s), learning rates tried (lr); "
-             "no error bar where one seed", fontsize=7)
+    _foot_note(fig, ax, "above each bar: seeds behind it (s), learning rates tried (lr); no error bar where one seed")
     return fig
 
 
@@ -195,8 +200,8 @@ def plot_families(summaries: list[ConfigSummary], title: str):
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    fig.text(0.01, 0.01, "each point: the family's best on validation of whatever was trained at that budget; "
-             "recipes and tuning effort differ (the tables say which)", fontsize=7)
+    _foot_note(fig, ax, "each point: the family's best on validation of whatever was trained at that budget; "
+               "recipes and tuning effort differ (the tables say which)")
     return fig
 
 
