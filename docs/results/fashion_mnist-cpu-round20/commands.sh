@@ -16,7 +16,11 @@
 #      between dry runs: the bound leaves out MobileNetV2 25k (24,986 parameters; about 9 minutes a run here), for
 #      time; then a dry run of the front's confirm;
 #   7. the front's confirm again (one round: the shallow CNN 25k at 1e-2), then a dry run;
-#   8. the report (plots linked) and the exports of all runs.
+#   8. (once the steps above were written up) AdamW for the shallow CNN at 100k, 1x, 3x and 10x its default, then a
+#      dry run of the front's confirm;
+#   9. seeds 1 and 2 of MobileNetV2 25k at AdamW 1e-2, which step 6 left out (confirm, optimizers, MobileNetV2 from
+#      20k to 25k parameters, one round), then dry runs of that and of the front's confirm;
+#  10. the report (plots linked) and the exports of all runs.
 # Otherwise the recipe of rounds 0-19: cosine schedule, 5 epochs, no augmentation, best-validation epoch.
 set -eu
 RESULTS=${RESULTS:-results-fmnist-cpu}
@@ -37,6 +41,12 @@ smallnets confirm --what optimizers --dataset fashion_mnist --max-params 24500 -
 smallnets confirm --what optimizers --dataset fashion_mnist --max-params 24500 --dry-run --results "$RESULTS"
 smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
 smallnets confirm --what front --dataset fashion_mnist --seeds 3 --max-rounds 1 $CPU --results "$RESULTS"
+smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
+smallnets sweep --config sweeps/fashion-mnist-cpu-round20-shallow-cnn-adamw-100k.toml $CPU --results "$RESULTS"
+smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
+MOBILE="--family mobilenet_v2 --min-params 20k --max-params 25k"
+smallnets confirm --what optimizers --dataset fashion_mnist $MOBILE --seeds 3 --max-rounds 1 $CPU --results "$RESULTS"
+smallnets confirm --what optimizers --dataset fashion_mnist $MOBILE --dry-run --results "$RESULTS"
 smallnets confirm --what front --dataset fashion_mnist --dry-run --results "$RESULTS"
 smallnets report --results "$RESULTS" --out "$OUT" --link-images
 smallnets runs --results "$RESULTS" --format csv --all-columns --output "$OUT/runs.csv"
