@@ -692,9 +692,7 @@ def cmd_confirm(args) -> int:
                          max_params, tuple(args.family) if args.family else None, min_params)
     if args.dry_run:
         for config, seed in runs:
-            print(f"would train {config.model} {config.hash} seed {seed}  ({config.dataset}, "
-                  f"{config.optimizer} lr {config.peak_lr:g}, aug {int(config.augment)}"
-                  f"{f', cutout {config.cutout}' if config.cutout else ''})")
+            print(f"would train {config.model} {config.hash} seed {seed}  ({config.settings()})")
         print(f"{len(runs)} run(s) in the first round; later rounds follow if the choice moves")
         return 0
     print(f"confirm: {len(runs)} run(s) trained; every chosen config has {args.seeds} finished seed(s) or ran out of "

@@ -716,7 +716,8 @@ def confirm_seeds(storage_url: str, results_dir: Path, min_seeds: int, what: tup
                     short = min_seeds - len(s.seeds)
                     if why := outside_bounds(s):
                         if short > 0:
-                            left_out.append(f"{s.config.model} {s.params:,} parameters ({why})")
+                            left_out.append(f"{s.config.model} {s.config.hash} {s.params:,} parameters "
+                                            f"({s.config.settings()}; {why})")
                         continue
                     fresh = (seed for seed in range(10**6) if seed not in tried[s.config_hash])
                     members += [(s.config, next(fresh)) for _ in range(short)]

@@ -368,19 +368,22 @@ def test_confirm_trains_until_the_choice_rests_on_enough_seeds(tmp_path, monkeyp
     # What the bounds leave out is said, so that it does not look settled.
     said = []
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, max_params=1799, log=said.append) == [] and calls == []
+    lucky = first[0][0].hash  # named by hash and settings too: two configs of one size read alike without them
     assert said == ["confirm: left out 1 chosen config(s) short of 3 seeds: "
-                    "resnet 1,800 parameters (above --max-params 1,799)"]
+                    f"resnet {lucky} 1,800 parameters (cifar10_sample, sgdm lr 0.1, aug 0; above --max-params 1,799)"]
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, max_params=1800, log=lambda *_: None)) == 2
     # and from 1,801 up, nothing either: --min-params and --max-params split the front between them
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=1801, log=said.append) == [] and calls == []
-    assert said[-1].endswith("resnet 1,800 parameters (below --min-params 1,801)")
+    assert said[-1].endswith(f"resnet {lucky} 1,800 parameters (cifar10_sample, sgdm lr 0.1, aug 0; below "
+                             "--min-params 1,801)")
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, min_params=1800, max_params=1800,
                                        log=lambda *_: None)) == 2
     with pytest.raises(SmallnetsError, match="--min-params 2,000 is above --max-params 1,000"):
         sweep_mod.confirm_seeds(url, tmp_path, 3, min_params=2000, max_params=1000, log=lambda *_: None)
     # The lucky config is a resnet: confirming only mlp's choices trains nothing, though the choice saw resnet's runs.
     assert sweep_mod.confirm_seeds(url, tmp_path, 3, families=("mlp",), log=said.append) == [] and calls == []
-    assert said[-1].endswith("resnet 1,800 parameters (not in --family)") and len(said) == 3
+    assert said[-1].endswith("1,800 parameters (cifar10_sample, sgdm lr 0.1, aug 0; not in --family)")
+    assert len(said) == 3
     assert len(sweep_mod.confirm_seeds(url, tmp_path, 3, dry_run=True, families=("mlp", "resnet"),
                                        log=lambda *_: None)) == 2
     with pytest.raises(SmallnetsError, match="unknown model 'resnte'"):  # not "nothing to confirm"
@@ -401,13 +404,13 @@ def test_confirm_names_at_most_six_configs_it_leaves_out(tmp_path):
     with RunStore(tmp_path / "results.sqlite") as store:
         for i in range(8):  # eight one-seed configs, each bigger and better: all on the front
             _record(store, 0, 1000 * (i + 1), 0.50 + 0.01 * i, 900 * (i + 1))
+        hashes = {r["params_total"]: r["config_hash"] for r in store.runs()}
     said = []
     assert sweep_mod.confirm_seeds(str(tmp_path / "results.sqlite"), tmp_path, 3, max_params=100,
                                    log=said.append) == []
-    assert said == ["confirm: left out 8 chosen config(s) short of 3 seeds: resnet 900 parameters (above --max-params "
-                    "100); resnet 1,800 parameters (above --max-params 100); resnet 2,700 parameters (above "
-                    "--max-params 100); resnet 3,600 parameters (above --max-params 100); resnet 4,500 parameters "
-                    "(above --max-params 100); resnet 5,400 parameters (above --max-params 100); and 2 more"]
+    named = "; ".join(f"resnet {hashes[p]} {p:,} parameters (cifar10_sample, sgdm lr 0.1, aug 0; above --max-params "
+                      "100)" for p in range(900, 5401, 900))
+    assert said == [f"confirm: left out 8 chosen config(s) short of 3 seeds: {named}; and 2 more"]
 
 
 def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
@@ -425,7 +428,8 @@ def test_confirm_cli_trains_real_seeds(sample_dir, tmp_path, capsys):
     assert "would train mlp" in capsys.readouterr().out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--min-params", "10k", "--results", str(tmp_path)]) == 0
     assert "0 run(s) in the first round" in (out := capsys.readouterr().out)
-    assert "left out 1 chosen config(s) short of 2 seeds: mlp " in out and "(below --min-params 10,000)" in out
+    assert "left out 1 chosen config(s) short of 2 seeds: mlp " in out
+    assert "(cifar10_sample, sgdm lr 0.1, aug 1, cutout 8; below --min-params 10,000)" in out
     assert main(["confirm", "--seeds", "2", "--dry-run", "--family", "resnet", "--results", str(tmp_path)]) == 0
     assert "0 run(s) in the first round" in capsys.readouterr().out  # the one chosen config is an mlp
     assert main(["confirm", "--family", "mlp,resnte", "--results", str(tmp_path)]) == 2
